@@ -1,0 +1,155 @@
+/**
+ * `Conveyor`, the app: configuration, the task registry and the store. One per process; the web
+ * server and the worker import the same module so both know the same tasks.
+ */
+import { toMs, type Duration } from './duration.js';
+import { InvalidArgumentError } from './errors.js';
+import { buildJob, DEFAULT_MAX_PAYLOAD_BYTES, type ApplyOptions, type JobDefaults } from './message.js';
+import { AsyncResult } from './result.js';
+import { DEFAULT_STORE_URL, openStore, parseStoreUrl } from './store/open.js';
+import type { Store } from './store/store.js';
+import { resolveTaskOptions, Task, type TaskDefaults, type TaskHandler, type TaskOptions, type TaskSender } from './task.js';
+
+/** Options of `new Conveyor()`. */
+export interface ConveyorOptions {
+  /**
+   * Where state lives: a URL, or a Store instance.
+   * @default process.env.CONVEYOR_STORE, else 'sqlite:./conveyor.db'
+   */
+  store?: string | Store;
+  /** Queue of tasks that do not name one. @default 'default' */
+  queue?: string;
+  /** Lost deliveries of one attempt before a job fails with WorkerLostError. @default 5 */
+  maxDeliveries?: number;
+  /** How long results are kept. @default '24h' */
+  resultTtl?: Duration;
+  /** Largest JSON of a job's args or result, in bytes. @default 1048576 (1 MiB) */
+  maxPayloadBytes?: number;
+  /** The clock, injectable for tests. @default Date.now */
+  clock?: () => number;
+}
+
+/**
+ * The app.
+ * @example
+ * export const app = new Conveyor({ store: 'sqlite:./conveyor.db' });
+ * export const add = app.task({ name: 'add' }, async (ctx, a: number, b: number) => a + b);
+ */
+export class Conveyor implements TaskSender {
+  readonly #tasks = new Map<string, Task<never[], unknown>>();
+  readonly #defaults: TaskDefaults;
+  readonly #clock: () => number;
+  #storeUrl: string;
+  #store: Store | undefined;
+  /** A Store instance the user passed: closed with the app, never reopened from a URL. */
+  readonly #givenStore: boolean;
+
+  constructor(options: ConveyorOptions = {}) {
+    this.#clock = options.clock ?? Date.now;
+    this.#givenStore = typeof options.store === 'object';
+    if (typeof options.store === 'object') this.#store = options.store;
+    this.#storeUrl = typeof options.store === 'string' ? options.store : (process.env.CONVEYOR_STORE || DEFAULT_STORE_URL);
+    parseStoreUrl(this.#storeUrl);
+    const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    if (!Number.isInteger(maxPayloadBytes) || maxPayloadBytes < 1) throw new InvalidArgumentError(`maxPayloadBytes must be a positive integer, got ${String(maxPayloadBytes)}`);
+    this.#defaults = {
+      queue: options.queue ?? 'default',
+      maxDeliveries: options.maxDeliveries ?? 5,
+      resultTtlMs: toMs(options.resultTtl ?? '24h', 'resultTtl'),
+      maxPayloadBytes,
+    };
+  }
+
+  /** The store, opened on first use (so the CLI's `--store` can still replace it). */
+  get store(): Store {
+    this.#store ??= openStore(this.#storeUrl, { clock: this.#clock });
+    return this.#store;
+  }
+
+  /** The queue of tasks that do not name one. */
+  get defaultQueue(): string {
+    return this.#defaults.queue;
+  }
+
+  /** The app's clock. */
+  now(): number {
+    return this.#clock();
+  }
+
+  /**
+   * Use another store URL (the CLI's `--store`). Only before the store is first used.
+   * @throws InvalidArgumentError when the store is already open.
+   */
+  useStore(url: string): void {
+    if (this.#store) throw new InvalidArgumentError(`useStore("${url}") after the store was opened: call it before sending or reading jobs`);
+    parseStoreUrl(url); // fail now, with the URL's own error, on a bad URL
+    this.#storeUrl = url;
+  }
+
+  /**
+   * Register a task. Its args and result types flow to `delay`, `applyAsync` and `get`.
+   * @example
+   * const sendWelcome = app.task({ name: 'email.send_welcome', queue: 'emails' },
+   *   async (ctx, to: string, username: string) => ({ status: 'sent', to }));
+   */
+  task<A extends unknown[], R>(options: TaskOptions, handler: TaskHandler<A, R>): Task<A, R> {
+    if (typeof options?.name !== 'string' || options.name === '') throw new InvalidArgumentError('task options.name must be a non-empty string, for example { name: "email.send" }');
+    if (typeof handler !== 'function') throw new InvalidArgumentError(`task "${options.name}": the handler must be a function (ctx, ...args) => result`);
+    if (this.#tasks.has(options.name)) throw new InvalidArgumentError(`task "${options.name}" is already registered: task names must be unique in an app`);
+    const task = new Task<A, R>(resolveTaskOptions(options, this.#defaults), handler, this);
+    this.#tasks.set(task.name, task as unknown as Task<never[], unknown>);
+    return task;
+  }
+
+  /** The registered tasks by name. */
+  get tasks(): ReadonlyMap<string, Task<never[], unknown>> {
+    return this.#tasks;
+  }
+
+  /**
+   * Send a task by name, without its definition (Celery's `send_task`): args and options are
+   * checked; the task's own defaults apply when this app registered it.
+   * @example await app.send('email.send_welcome', ['ann@example.com', 'ann'], { queue: 'emails' })
+   */
+  send<R = unknown>(name: string, args: readonly unknown[], options: ApplyOptions = {}): Promise<AsyncResult<R>> {
+    const defaults = this.#tasks.get(name)?.options.job ?? { ...this.#defaults, priority: 0, expiresMs: undefined };
+    return this.sendJob<R>(name, args, defaults, options);
+  }
+
+  /** @internal */
+  async sendJob<R>(name: string, args: readonly unknown[], defaults: JobDefaults, options: ApplyOptions): Promise<AsyncResult<R>> {
+    const job = buildJob(name, args, defaults, options, this.#clock());
+    const [outcome] = await this.store.jobsEnqueue([job]);
+    return this.result<R>(outcome!.id);
+  }
+
+  /** The tracking number of a job by id. */
+  result<R = unknown>(id: string): AsyncResult<R> {
+    return new AsyncResult<R>(id, () => this.store);
+  }
+
+  /**
+   * Cancel a job that has not finished. A waiting job never starts; a running job's outcome is
+   * discarded, and with `terminate` its handler's `ctx.signal` is aborted (within a heartbeat).
+   * @returns 'revoked', 'final' (it had already finished) or 'missing' (unknown id).
+   */
+  revoke(id: string, options: { terminate?: boolean; reason?: string } = {}): Promise<'revoked' | 'final' | 'missing'> {
+    return this.store.jobRevoke({ id, terminate: options.terminate ?? false, reason: options.reason });
+  }
+
+  /** Send a FAILURE or REVOKED job again, with a fresh retry budget (the dead-letter retry). */
+  retry(id: string): Promise<'retried' | 'not-final' | 'missing'> {
+    return this.store.jobRetry(id);
+  }
+
+  /** Delete the waiting jobs of a queue; returns how many. */
+  purge(queue: string): Promise<number> {
+    return this.store.queuePurge(queue);
+  }
+
+  /** Close the store. */
+  async close(): Promise<void> {
+    await this.#store?.close();
+    if (!this.#givenStore) this.#store = undefined;
+  }
+}

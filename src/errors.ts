@@ -1,0 +1,154 @@
+/**
+ * Typed errors. Every condition has its own class with a literal `code`, so callers branch on
+ * `instanceof` or `err.code`, never on message text.
+ */
+
+/** Base class of every error Conveyor throws. */
+export class ConveyorError extends Error {
+  /** A stable, machine-readable name for the condition. */
+  readonly code: string = 'CONVEYOR_ERROR';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** A value given to Conveyor is not usable; the message names the field and what to pass. */
+export class InvalidArgumentError extends ConveyorError {
+  override readonly code: string = 'INVALID_ARGUMENT';
+}
+
+/** Args or a result are not plain JSON; `path` names the offending value (`args[1].when`). */
+export class NotJsonError extends InvalidArgumentError {
+  override readonly code = 'NOT_JSON';
+  constructor(readonly path: string, message: string) {
+    super(message);
+  }
+}
+
+/** A serialized payload is larger than the configured limit. */
+export class PayloadTooLargeError extends InvalidArgumentError {
+  override readonly code = 'PAYLOAD_TOO_LARGE';
+  constructor(readonly path: string, readonly bytes: number, readonly limit: number) {
+    super(`${path} is ${bytes} bytes of JSON, over the ${limit}-byte limit: store large data elsewhere (a file, a bucket) and pass its key instead`);
+  }
+}
+
+/** A store URL has a scheme Conveyor does not know. */
+export class UnknownStoreError extends InvalidArgumentError {
+  override readonly code = 'UNKNOWN_STORE';
+}
+
+/** A worker received a job whose task name is not registered in its app. */
+export class NotRegisteredError extends ConveyorError {
+  override readonly code = 'NOT_REGISTERED';
+  constructor(readonly taskName: string) {
+    super(`task "${taskName}" is not registered in this worker's app: register it with app.task({ name: "${taskName}" }, ...) or route it to a worker that has it`);
+  }
+}
+
+/**
+ * A write about a job was refused because the writer's lease is no longer current: the lease
+ * expired and the job was redelivered (its fencing token moved on), or the job was revoked.
+ */
+export class LeaseLostError extends ConveyorError {
+  override readonly code = 'LEASE_LOST';
+  constructor(readonly jobId: string, readonly token: number, readonly reason: 'stale' | 'revoked' | 'final' | 'missing' = 'stale') {
+    super(`lease on job ${jobId} (token ${token}) is lost (${reason}): another delivery or a revoke replaced it, so this write was refused`);
+  }
+}
+
+/** A job's lease expired too many times: its worker keeps dying on it (poison-pill guard). */
+export class WorkerLostError extends ConveyorError {
+  override readonly code = 'WORKER_LOST';
+  constructor(readonly jobId: string, readonly deliveries: number) {
+    super(`job ${jobId} was delivered ${deliveries} times and its worker was lost each time (killed, crashed or frozen past its lease); giving up`);
+  }
+}
+
+/** A task ran longer than its `timeLimit`; its `ctx.signal` was aborted. */
+export class TimeLimitExceededError extends ConveyorError {
+  override readonly code = 'TIME_LIMIT_EXCEEDED';
+  constructor(readonly limitMs: number) {
+    super(`task exceeded its time limit of ${limitMs} ms`);
+  }
+}
+
+/** The job was revoked; thrown into `ctx.signal` when revoked with `terminate: true`. */
+export class RevokedError extends ConveyorError {
+  override readonly code = 'REVOKED';
+  constructor(readonly jobId: string) {
+    super(`job ${jobId} was revoked`);
+  }
+}
+
+/** `AsyncResult.get` waited longer than its timeout. */
+export class TimeoutError extends ConveyorError {
+  override readonly code = 'TIMEOUT';
+}
+
+/** A retry was asked for but the task has used all its retries. */
+export class MaxRetriesExceededError extends ConveyorError {
+  override readonly code = 'MAX_RETRIES_EXCEEDED';
+}
+
+/**
+ * Throw (or wrap a cause in) a `PermanentError` to fail a job at once, with no retry, whatever
+ * the task's retry policy says.
+ * @example throw new PermanentError('card declined', { cause: err })
+ */
+export class PermanentError extends ConveyorError {
+  override readonly code = 'PERMANENT';
+}
+
+/**
+ * What a task throws to ask for a retry; build it with `ctx.retry({ countdown, cause })`.
+ * The worker catches it and reschedules the job.
+ */
+export class Retry extends ConveyorError {
+  override readonly code = 'RETRY';
+  constructor(readonly countdownMs: number | undefined, cause?: unknown) {
+    super(`retry requested${cause instanceof Error ? `: ${cause.message}` : ''}`, { cause });
+  }
+}
+
+/** The serialized form of an error, as stored with a failed job. */
+export interface ErrorInfo {
+  /** The error's class name (`TypeError`, `NetworkError`). */
+  type: string;
+  message: string;
+  stack?: string;
+  /** The error's `code` property, when it has one. */
+  code?: string;
+}
+
+/** `AsyncResult.get` of a job that ended in FAILURE: carries the remote error's type, message and stack. */
+export class TaskFailedError extends ConveyorError {
+  override readonly code = 'TASK_FAILED';
+  /** The remote error's class name. */
+  readonly type: string;
+  /** The remote error's stack trace, as captured in the worker. */
+  readonly remoteStack: string | undefined;
+  constructor(readonly jobId: string, readonly error: ErrorInfo) {
+    super(`task ${jobId} failed: ${error.type}: ${error.message}`);
+    this.type = error.type;
+    this.remoteStack = error.stack;
+  }
+}
+
+/** `AsyncResult.get` of a job that was revoked. */
+export class TaskRevokedError extends ConveyorError {
+  override readonly code = 'TASK_REVOKED';
+  constructor(readonly jobId: string, readonly reason: string | undefined) {
+    super(`task ${jobId} was revoked${reason ? ` (${reason})` : ''}`);
+  }
+}
+
+/** Serialize any thrown value for storage. */
+export function errorInfo(err: unknown): ErrorInfo {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return { type: err.name || err.constructor.name, message: err.message, stack: err.stack, ...(typeof code === 'string' ? { code } : {}) };
+  }
+  return { type: typeof err, message: String(err) };
+}

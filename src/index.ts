@@ -1,0 +1,18 @@
+/**
+ * Conveyor: a distributed task queue for TypeScript.
+ * At-least-once delivery, exactly-once effects, nothing lost.
+ */
+export { Conveyor, type ConveyorOptions } from './app.js';
+export { Task, type TaskOptions, type TaskHandler, type FailureInfo } from './task.js';
+export type { TaskContext, RetryOptions } from './context.js';
+export { AsyncResult, type TaskInfo, type GetOptions } from './result.js';
+export type { ApplyOptions, Json } from './message.js';
+export type { RetryPolicy, BackoffOptions, ErrorClass } from './retry.js';
+export { backoffDelay } from './retry.js';
+export type { Duration } from './duration.js';
+export { JOB_STATES, FINAL_STATES, isFinal, type JobState } from './states.js';
+export { Worker, type WorkerOptions } from './worker/worker.js';
+export { openStore, parseStoreUrl, DEFAULT_STORE_URL } from './store/open.js';
+export { SqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.js';
+export type * from './store/store.js';
+export * from './errors.js';

@@ -1,0 +1,54 @@
+/** Mapping between `conveyor_jobs` rows and the Store's domain types. */
+import type { ErrorInfo } from '../../errors.js';
+import type { JobState } from '../../states.js';
+import type { JobRecord } from '../store.js';
+
+/** A row of `conveyor_jobs`, as better-sqlite3 returns it. */
+export interface JobRow {
+  seq: number;
+  id: string;
+  task: string;
+  queue: string;
+  state: JobState;
+  args: string;
+  priority: number;
+  run_at: number;
+  expires_at: number | null;
+  enqueued_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  attempt: number;
+  deliveries: number;
+  max_deliveries: number;
+  token: number;
+  worker: string | null;
+  lease_expires_at: number | null;
+  terminate: number;
+  result: string | null;
+  error: string | null;
+  keep_until: number | null;
+}
+
+export function toRecord(row: JobRow): JobRecord {
+  return {
+    id: row.id,
+    task: row.task,
+    queue: row.queue,
+    state: row.state,
+    argsJson: row.args,
+    resultJson: row.result,
+    error: row.error === null ? null : (JSON.parse(row.error) as ErrorInfo),
+    priority: row.priority,
+    attempt: row.attempt,
+    deliveries: row.deliveries,
+    token: row.token,
+    worker: row.worker,
+    enqueuedAt: row.enqueued_at,
+    runAt: row.run_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    leaseExpiresAt: row.lease_expires_at,
+    expiresAt: row.expires_at,
+    maxDeliveries: row.max_deliveries,
+  };
+}

@@ -1,0 +1,5 @@
+-- Fail a job for good (fenced by token). Kept with no TTL: the dead-letter view.
+-- Params: $id, $token, $error, $now
+UPDATE conveyor_jobs
+SET state = 'FAILURE', error = $error, finished_at = $now, lease_expires_at = NULL
+WHERE id = $id AND token = $token AND state = 'STARTED'

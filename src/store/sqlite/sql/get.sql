@@ -1,0 +1,3 @@
+-- One job by id.
+-- Params: $id
+SELECT * FROM conveyor_jobs WHERE id = $id

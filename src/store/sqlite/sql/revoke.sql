@@ -1,0 +1,5 @@
+-- Cancel a job that is not final; a running one loses its lease at once.
+-- Params: $id, $terminate, $error, $now, $keepUntil
+UPDATE conveyor_jobs
+SET state = 'REVOKED', terminate = $terminate, error = $error, finished_at = $now, lease_expires_at = NULL, keep_until = $keepUntil
+WHERE id = $id AND state IN ('PENDING', 'RETRY', 'STARTED')

@@ -1,0 +1,146 @@
+/**
+ * Task definitions: a named handler with options, and the calls that send it (`delay`,
+ * `applyAsync`) or run it inline (`run`, for users' unit tests).
+ */
+import { createContext, type TaskContext } from './context.js';
+import { toMs, type Duration } from './duration.js';
+import { InvalidArgumentError } from './errors.js';
+import type { ApplyOptions, JobDefaults } from './message.js';
+import type { AsyncResult } from './result.js';
+import { resolveRetry, type ResolvedRetry, type RetryPolicy } from './retry.js';
+
+/** A task handler: `ctx` first, then the task's own JSON arguments. */
+export type TaskHandler<A extends unknown[], R> = (ctx: TaskContext, ...args: A) => Promise<R> | R;
+
+/** What a failed job tells an `onFailure` hook. */
+export interface FailureInfo {
+  id: string;
+  name: string;
+  args: unknown[];
+  attempt: number;
+}
+
+/** Options of `app.task`. */
+export interface TaskOptions {
+  /** The task's name, unique in the app; workers look handlers up by it. @example 'email.send_welcome' */
+  name: string;
+  /** Queue its jobs go to. @default the app's `queue`, else 'default' */
+  queue?: string;
+  /** Higher runs first. @default 0 */
+  priority?: number;
+  /**
+   * Automatic retries. Without it, a thrown error fails the job at once (`ctx.retry()` still
+   * retries, up to 3 times by default).
+   * @example { on: [NetworkError], max: 5, backoff: { base: '2s', max: '10m', jitter: true } }
+   */
+  retry?: RetryPolicy;
+  /** Abort `ctx.signal` and fail the attempt with TimeLimitExceededError after this long. */
+  timeLimit?: Duration;
+  /** Lost deliveries of one attempt (its worker died) before the job fails with WorkerLostError. @default the app's, else 5 */
+  maxDeliveries?: number;
+  /** Keep the state but not the result. @default false */
+  ignoreResult?: boolean;
+  /** How long a result is kept. @default the app's, else '24h' */
+  resultTtl?: Duration;
+  /** Revoke each job that has not started this long after it was sent. */
+  expires?: Duration;
+  /** Called in the worker once a job of this task has failed for good. Errors it throws are logged. */
+  onFailure?: (error: unknown, job: FailureInfo) => void | Promise<void>;
+}
+
+/** A task's options with defaults applied and durations resolved. */
+export interface ResolvedTaskOptions {
+  name: string;
+  retry: ResolvedRetry;
+  /** Whether errors retry automatically (the task declared `retry`). */
+  autoRetry: boolean;
+  timeLimitMs: number | undefined;
+  ignoreResult: boolean;
+  resultTtlMs: number;
+  onFailure: TaskOptions['onFailure'];
+  job: JobDefaults;
+}
+
+/** What a task needs from its app to send jobs. */
+export interface TaskSender {
+  /** @internal */
+  sendJob<R>(name: string, args: readonly unknown[], defaults: JobDefaults, options: ApplyOptions): Promise<AsyncResult<R>>;
+}
+
+/** App-level defaults a task falls back on. */
+export interface TaskDefaults {
+  queue: string;
+  maxDeliveries: number;
+  resultTtlMs: number;
+  maxPayloadBytes: number;
+}
+
+export function resolveTaskOptions(options: TaskOptions, defaults: TaskDefaults): ResolvedTaskOptions {
+  const field = `task "${options.name}"`;
+  const maxDeliveries = options.maxDeliveries ?? defaults.maxDeliveries;
+  if (!Number.isInteger(maxDeliveries) || maxDeliveries < 1) {
+    throw new InvalidArgumentError(`${field}: maxDeliveries must be an integer >= 1, got ${String(maxDeliveries)}`);
+  }
+  return {
+    name: options.name,
+    retry: resolveRetry(options.retry, `${field}: retry`),
+    autoRetry: options.retry !== undefined,
+    timeLimitMs: options.timeLimit === undefined ? undefined : toMs(options.timeLimit, `${field}: timeLimit`),
+    ignoreResult: options.ignoreResult ?? false,
+    resultTtlMs: options.resultTtl === undefined ? defaults.resultTtlMs : toMs(options.resultTtl, `${field}: resultTtl`),
+    onFailure: options.onFailure,
+    job: {
+      queue: options.queue ?? defaults.queue,
+      priority: options.priority ?? 0,
+      maxDeliveries,
+      expiresMs: options.expires === undefined ? undefined : toMs(options.expires, `${field}: expires`),
+      maxPayloadBytes: defaults.maxPayloadBytes,
+    },
+  };
+}
+
+/** A registered task. `A` are its arguments (after `ctx`), `R` its result. */
+export class Task<A extends unknown[] = unknown[], R = unknown> {
+  readonly name: string;
+  /** @internal */
+  readonly options: ResolvedTaskOptions;
+  /** @internal */
+  readonly handler: TaskHandler<A, R>;
+  readonly #sender: TaskSender;
+
+  /** @internal Create tasks with `app.task`. */
+  constructor(options: ResolvedTaskOptions, handler: TaskHandler<A, R>, sender: TaskSender) {
+    this.name = options.name;
+    this.options = options;
+    this.handler = handler;
+    this.#sender = sender;
+  }
+
+  /**
+   * Send the task to a worker with these args.
+   * @example const r = await sendWelcome.delay('ann@example.com', 'ann'); // r.id
+   */
+  delay(...args: A): Promise<AsyncResult<Awaited<R>>> {
+    return this.#sender.sendJob<Awaited<R>>(this.name, args, this.options.job, {});
+  }
+
+  /**
+   * Send the task with per-call options.
+   * @example await report.applyAsync([month], { countdown: '10m', queue: 'reports', priority: 5 })
+   */
+  applyAsync(args: A, options: ApplyOptions = {}): Promise<AsyncResult<Awaited<R>>> {
+    return this.#sender.sendJob<Awaited<R>>(this.name, args, this.options.job, options);
+  }
+
+  /**
+   * Run the handler here and now, without the store (for unit tests). `ctx.signal` never aborts;
+   * a `ctx.retry()` thrown by the handler propagates.
+   */
+  async run(...args: A): Promise<Awaited<R>> {
+    const ctx = createContext({
+      id: `local-${this.name}`, name: this.name, queue: this.options.job.queue, attempt: 1, deliveries: 1, fencingToken: 0,
+      signal: new AbortController().signal,
+    });
+    return await this.handler(ctx, ...args);
+  }
+}

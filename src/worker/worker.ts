@@ -1,0 +1,255 @@
+/**
+ * The worker: reserves jobs from its queues, runs them with bounded concurrency, renews their
+ * leases while they run, settles their outcomes in batches, and shuts down gracefully.
+ *
+ * Terminology:
+ * - slot       one unit of concurrency; a reserved job holds one from reserve to settle.
+ * - outbox     outcomes of finished jobs not yet written; flushed in one store transition, so a
+ *              burst of short jobs costs one write, not one each.
+ * - heartbeat  the loop that renews leases and learns of revokes and lost leases.
+ * - recovery   the loop that returns jobs whose lease lapsed (a dead worker's) to their queue.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { pino, type Logger } from 'pino';
+import type { Conveyor } from '../app.js';
+import { toMs, type Duration } from '../duration.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { ReservedJob, Settlement, Store, WriteOutcome } from '../store/store.js';
+import { IntervalLoop } from './interval-loop.js';
+import { runJob, type RunningJob } from './run-job.js';
+
+/** Options of a worker. */
+export interface WorkerOptions {
+  /** Queues to take jobs from. @default the app's default queue and every queue its tasks use */
+  queues?: readonly string[];
+  /** Jobs run at once. @default 10 */
+  concurrency?: number;
+  /** How long a reservation lasts without renewal; a dead worker's jobs return after it. @default '30s' */
+  lease?: Duration;
+  /** How long a graceful shutdown waits for running jobs before releasing them. @default '30s' */
+  shutdownGrace?: Duration;
+  /** Longest idle wait between two looks at the store. @default '1s' */
+  pollInterval?: Duration;
+  /** How often leases are renewed (and revokes noticed). @default lease/3, at most 1s */
+  heartbeatInterval?: Duration;
+  /** How often expired leases are recovered. @default lease/2, at most 5s */
+  recoveryInterval?: Duration;
+  /** @default a pino logger at `info` on stderr */
+  logger?: Logger;
+  /** Shown as the lease owner. @default `${hostname}:${pid}:${random}` */
+  workerId?: string;
+}
+
+/** One job in a slot: running, then waiting in the outbox to be settled. */
+interface Slot {
+  running: RunningJob;
+  /** Released at shutdown: its late outcome must not be written. */
+  released: boolean;
+}
+
+/** A worker process's engine. The `conveyor worker` command wraps one. */
+export class Worker {
+  readonly id: string;
+  readonly queues: readonly string[];
+  readonly concurrency: number;
+  readonly leaseMs: number;
+  readonly logger: Logger;
+  readonly #app: Conveyor;
+  readonly #store: Store;
+  readonly #slots = new Map<string, Slot>();
+  #outbox: { slot: Slot; settlement: Settlement }[] = [];
+  readonly #graceMs: number;
+  readonly #pollMs: number;
+  readonly #heartbeat: IntervalLoop;
+  readonly #recovery: IntervalLoop;
+  #kick: (() => void) | undefined;
+  #stopping = false;
+  #loop: Promise<void> | undefined;
+  /** Jobs settled since start, by outcome. */
+  readonly counts = { succeeded: 0, failed: 0, retried: 0, released: 0, lost: 0 };
+
+  constructor(app: Conveyor, options: WorkerOptions = {}) {
+    this.#app = app;
+    this.#store = app.store;
+    this.logger = options.logger ?? pino({ level: 'info' }, pino.destination(2));
+    this.id = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    this.queues = options.queues?.length ? [...options.queues] : defaultQueues(app);
+    this.concurrency = options.concurrency ?? 10;
+    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) {
+      throw new InvalidArgumentError(`concurrency must be an integer >= 1, got ${String(options.concurrency)}`);
+    }
+    this.leaseMs = toMs(options.lease ?? '30s', 'lease');
+    if (this.leaseMs < 100) throw new InvalidArgumentError(`lease must be at least 100 ms, got ${this.leaseMs}`);
+    this.#graceMs = toMs(options.shutdownGrace ?? '30s', 'shutdownGrace');
+    this.#pollMs = toMs(options.pollInterval ?? 1000, 'pollInterval');
+    const heartbeatMs = options.heartbeatInterval === undefined ? Math.min(this.leaseMs / 3, 1000) : toMs(options.heartbeatInterval, 'heartbeatInterval');
+    const recoveryMs = options.recoveryInterval === undefined ? Math.min(this.leaseMs / 2, 5000) : toMs(options.recoveryInterval, 'recoveryInterval');
+    this.#heartbeat = new IntervalLoop('heartbeat', heartbeatMs, () => this.#renew(), this.logger);
+    this.#recovery = new IntervalLoop('recovery', recoveryMs, () => this.#recover(), this.logger, 0.2);
+  }
+
+  /** Jobs reserved and not yet settled. */
+  get active(): number {
+    return this.#slots.size;
+  }
+
+  /** Start reserving and running jobs. */
+  start(): void {
+    if (this.#loop) return;
+    this.#heartbeat.start();
+    this.#recovery.start();
+    this.#loop = this.#run().catch((err) => {
+      this.logger.fatal({ err }, 'worker loop crashed');
+      throw err;
+    });
+  }
+
+  /**
+   * Graceful shutdown: stop reserving, let running jobs finish within `grace`, then release the
+   * rest so another worker takes them at once (their `ctx.signal` is aborted).
+   */
+  async stop(options: { grace?: Duration } = {}): Promise<void> {
+    const graceMs = options.grace === undefined ? this.#graceMs : toMs(options.grace, 'grace');
+    this.#stopping = true;
+    this.#wake();
+    if (this.#slots.size > 0 || this.#outbox.length > 0) {
+      this.logger.info({ running: this.#slots.size, graceMs }, 'warm shutdown: waiting for running jobs');
+      const drained = await this.#drain(graceMs);
+      if (!drained) await this.#releaseAll();
+    }
+    await this.#loop;
+    await this.#heartbeat.stop();
+    await this.#recovery.stop();
+  }
+
+  /** One pass without the background loops (for tests): recover, reserve, run all, settle. */
+  async runOnce(): Promise<number> {
+    await this.#recover();
+    const jobs = await this.#reserve(this.concurrency - this.#slots.size);
+    await Promise.all(jobs.map((job) => this.#start(job)));
+    await this.#flush();
+    return jobs.length;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopping || this.#slots.size > 0 || this.#outbox.length > 0) {
+      await this.#flush();
+      const free = this.#stopping ? 0 : this.concurrency - this.#slots.size;
+      const jobs = free > 0 ? await this.#reserve(free) : [];
+      for (const job of jobs) void this.#start(job);
+      if (jobs.length > 0 && jobs.length === free) continue;
+      // Stopping and the last outcome just flushed: nobody is left to wake an idle loop.
+      if (this.#stopping && this.#slots.size === 0 && this.#outbox.length === 0) break;
+      // Nothing more to take now: sleep until a job ends, the store changes, or a poll interval passes.
+      if (this.#outbox.length === 0) await this.#idle(free > 0 && jobs.length < free);
+    }
+  }
+
+  async #reserve(limit: number): Promise<ReservedJob[]> {
+    if (limit <= 0) return [];
+    try {
+      return await this.#store.jobsReserve({ queues: this.queues, workerId: this.id, limit, leaseMs: this.leaseMs });
+    } catch (err) {
+      this.logger.error({ err }, 'reserve failed; retrying after a pause');
+      await new Promise((r) => setTimeout(r, this.#pollMs));
+      return [];
+    }
+  }
+
+  async #start(job: ReservedJob): Promise<void> {
+    const running = runJob(this.#app, job, this.logger);
+    const slot: Slot = { running, released: false };
+    this.#slots.set(job.id, slot);
+    const settlement = await running.settlement;
+    if (!slot.released) this.#outbox.push({ slot, settlement });
+    this.#wake();
+  }
+
+  /** Write the outbox in one transition. */
+  async #flush(): Promise<void> {
+    if (this.#outbox.length === 0) return;
+    // Let jobs finishing in this same turn join the batch.
+    if (this.#slots.size > this.#outbox.length) await nextTurn();
+    const batch = this.#outbox;
+    this.#outbox = [];
+    let outcomes: WriteOutcome[];
+    try {
+      outcomes = await this.#store.jobsSettle(batch.map((b) => b.settlement));
+    } catch (err) {
+      // Keep the outcomes and try again; the leases are still renewed meanwhile.
+      this.logger.error({ err, count: batch.length }, 'settling outcomes failed; will retry');
+      this.#outbox.unshift(...batch);
+      await new Promise((r) => setTimeout(r, Math.min(this.#pollMs, 1000)));
+      return;
+    }
+    batch.forEach(({ slot, settlement }, i) => {
+      this.#slots.delete(settlement.id);
+      slot.running.settled(outcomes[i]!, settlement, this.counts);
+    });
+  }
+
+  #idle(storeMayHaveWork: boolean): Promise<void> {
+    const abort = new AbortController();
+    const kicked = new Promise<void>((resolve) => (this.#kick = resolve));
+    const waits = [kicked];
+    if (storeMayHaveWork) {
+      waits.push(this.#store.waitForChange({ timeoutMs: this.#pollMs, queues: this.queues, signal: abort.signal }));
+    }
+    return Promise.race(waits).finally(() => {
+      abort.abort();
+      this.#kick = undefined;
+    });
+  }
+
+  #wake(): void {
+    this.#kick?.();
+  }
+
+  async #renew(): Promise<void> {
+    const slots = [...this.#slots.values()].filter((s) => !s.released);
+    if (slots.length === 0) return;
+    const outcomes = await this.#store.jobsRenew({ leases: slots.map((s) => s.running.lease), leaseMs: this.leaseMs });
+    outcomes.forEach((o, i) => {
+      if (!o.ok) slots[i]!.running.lost(o.reason, o.terminate);
+    });
+  }
+
+  async #recover(): Promise<void> {
+    const { requeued, failed } = await this.#store.jobsRecoverExpired();
+    if (requeued.length) this.logger.warn({ jobs: requeued }, `recovered ${requeued.length} job(s) whose worker was lost; they run again`);
+    if (failed.length) this.logger.error({ jobs: failed }, `failed ${failed.length} job(s) with WorkerLostError: deliveries ran out`);
+    await this.#store.jobsDeleteExpired();
+  }
+
+  /** Wait until every slot is settled, or `graceMs` passes; true when drained. */
+  async #drain(graceMs: number): Promise<boolean> {
+    const deadline = Date.now() + graceMs;
+    while (this.#slots.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, Math.min(50, deadline - Date.now())));
+    }
+    return this.#slots.size === 0;
+  }
+
+  async #releaseAll(): Promise<void> {
+    const slots = [...this.#slots.values()].filter((s) => !this.#outbox.some((o) => o.slot === s));
+    for (const slot of slots) {
+      slot.released = true;
+      slot.running.abort('shutdown');
+    }
+    const settlements: Settlement[] = slots.map((s) => ({ kind: 'release', ...s.running.lease }));
+    const outcomes = await this.#store.jobsSettle(settlements);
+    for (const slot of slots) this.#slots.delete(slot.running.lease.id);
+    this.counts.released += outcomes.filter((o) => o.ok).length;
+    this.logger.warn({ jobs: slots.map((s) => s.running.lease.id) }, `released ${slots.length} unfinished job(s) for another worker`);
+    this.#wake();
+  }
+}
+
+/** The app's default queue and every queue its tasks send to. */
+export function defaultQueues(app: Conveyor): string[] {
+  const queues = new Set<string>([app.defaultQueue]);
+  for (const task of app.tasks.values()) queues.add(task.options.job.queue);
+  return [...queues];
+}

@@ -1,0 +1,90 @@
+/** Conformance: `jobsEnqueue` (all or none) and `jobGet` (exactly what was enqueued). */
+import assert from 'node:assert/strict';
+import type { JobRecord, NewJob } from '../../src/store/store.js';
+import { T0, newJob, type TestFn } from './harness.js';
+
+/** The record of a job just enqueued at `now` and never touched since. */
+function freshRecord(job: NewJob, now: number): JobRecord {
+  return {
+    id: job.id,
+    task: job.task,
+    queue: job.queue,
+    state: 'PENDING',
+    argsJson: job.argsJson,
+    resultJson: null,
+    error: null,
+    priority: job.priority,
+    attempt: 1,
+    deliveries: 0,
+    token: 0,
+    worker: null,
+    enqueuedAt: now,
+    runAt: job.runAt,
+    startedAt: null,
+    finishedAt: null,
+    leaseExpiresAt: null,
+    expiresAt: job.expiresAt,
+    maxDeliveries: job.maxDeliveries,
+  };
+}
+
+export function enqueueTests(test: TestFn): void {
+  test('enqueue answers created:true for each job, in order', async (h) => {
+    const jobs = [newJob(), newJob(), newJob()];
+    assert.deepEqual(
+      await h.store.jobsEnqueue(jobs),
+      jobs.map((j) => ({ id: j.id, created: true })),
+    );
+  });
+
+  test('enqueue of an empty batch answers [] and stores nothing', async (h) => {
+    assert.deepEqual(await h.store.jobsEnqueue([]), []);
+    assert.deepEqual(await h.store.queueStats(), []);
+  });
+
+  test('jobGet returns exactly what was enqueued', async (h) => {
+    h.advance(1_234); // an enqueue time with ms precision
+    // Non-canonical JSON (spaces, key order, 1.50, escapes, astral chars) must come back byte for byte.
+    const scheduled = newJob({
+      task: 'reports.build',
+      queue: 'reports',
+      argsJson: '[ "h\\u00e9llo 🌍" , {"b":1,"a":[2, 3.50e0]}, 1.50, null, "\\n" ]',
+      priority: -7,
+      runAt: T0 + 61_001,
+      expiresAt: T0 + 3_600_999,
+      maxDeliveries: 7,
+    });
+    const plain = newJob({ argsJson: '[]', priority: 2_000_000, expiresAt: null, maxDeliveries: 1 });
+    await h.store.jobsEnqueue([scheduled, plain]);
+    assert.deepEqual(await h.store.jobGet(scheduled.id), freshRecord(scheduled, T0 + 1_234));
+    assert.deepEqual(await h.store.jobGet(plain.id), freshRecord(plain, T0 + 1_234));
+  });
+
+  test('jobGet of an unknown id answers null', async (h) => {
+    await h.enqueue({});
+    assert.equal(await h.store.jobGet('no-such-job'), null);
+  });
+
+  test('enqueue of an id already stored answers created:false and never alters that job', async (h) => {
+    const first = newJob({ argsJson: '["first"]' });
+    await h.store.jobsEnqueue([first]);
+    const fresh = newJob();
+    const again = { ...first, argsJson: '["second"]', priority: 9 };
+    assert.deepEqual(await h.store.jobsEnqueue([fresh, again]), [
+      { id: fresh.id, created: true },
+      { id: first.id, created: false },
+    ]);
+    assert.equal((await h.get(fresh.id)).state, 'PENDING');
+    assert.deepEqual(await h.store.jobGet(first.id), freshRecord(first, T0));
+  });
+
+  test('a repeated id within one batch: the first is kept, the repeat answers created:false', async (h) => {
+    const a = newJob({ argsJson: '["a"]' });
+    const dup = newJob({ id: a.id, task: 'test.other' });
+    assert.deepEqual(await h.store.jobsEnqueue([a, dup]), [
+      { id: a.id, created: true },
+      { id: a.id, created: false },
+    ]);
+    assert.deepEqual(await h.store.jobGet(a.id), freshRecord(a, T0));
+  });
+}
