@@ -1,0 +1,125 @@
+/** `conveyor call`, `status`, `retry`, `revoke`, `purge`: one job or queue at a time. */
+import { toMs } from '../duration.js';
+import { InvalidArgumentError, TaskFailedError, TaskRevokedError } from '../errors.js';
+import type { ApplyOptions } from '../message.js';
+import type { TaskInfo } from '../result.js';
+import { printJson, when } from './format.js';
+import { resolveApp, type StoreFlags } from './load-app.js';
+
+export interface CallFlags extends StoreFlags {
+  args: string;
+  queue?: string;
+  countdown?: string;
+  priority?: string;
+  wait?: boolean;
+  timeout?: string;
+  json?: boolean;
+}
+
+function parseArgs(text: string): unknown[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidArgumentError(`--args is not valid JSON (${(err as Error).message}): pass a JSON array, for example --args '["ann@example.com", 42]'`);
+  }
+  if (!Array.isArray(value)) throw new InvalidArgumentError(`--args must be a JSON array of the task's arguments, for example --args '["ann@example.com", 42]'; got ${text}`);
+  return value;
+}
+
+export async function callCommand(name: string, flags: CallFlags): Promise<number> {
+  const args = parseArgs(flags.args);
+  const options: ApplyOptions = {};
+  if (flags.queue) options.queue = flags.queue;
+  if (flags.countdown) options.countdown = toMs(flags.countdown, '--countdown');
+  if (flags.priority !== undefined) {
+    options.priority = Number(flags.priority);
+    if (!Number.isSafeInteger(options.priority)) throw new InvalidArgumentError(`--priority must be an integer, got "${flags.priority}"`);
+  }
+  const app = await resolveApp(flags);
+  try {
+    const result = await app.send(name, args, options);
+    if (!flags.wait) {
+      if (flags.json) printJson({ id: result.id });
+      else process.stdout.write(`${result.id}\n`);
+      return 0;
+    }
+    if (!flags.json) process.stdout.write(`${result.id}\n`);
+    try {
+      const value = await result.get({ timeout: flags.timeout ? toMs(flags.timeout, '--timeout') : undefined });
+      if (flags.json) printJson({ id: result.id, state: 'SUCCESS', result: value });
+      else process.stdout.write(`${JSON.stringify(value)}\n`);
+      return 0;
+    } catch (err) {
+      if (!(err instanceof TaskFailedError || err instanceof TaskRevokedError)) throw err;
+      const info = await result.info();
+      if (flags.json) printJson({ id: result.id, state: info.state, error: info.error });
+      else process.stderr.write(`${info.state}: ${info.error?.type ?? ''}: ${info.error?.message ?? ''}\n`);
+      return 1;
+    }
+  } finally {
+    await app.close();
+  }
+}
+
+/** `status` output for people. */
+function describeInfo(info: TaskInfo): string {
+  if (!info.known) return `${info.id}: PENDING (unknown id: never sent, or its result expired)\n`;
+  const rows: [string, string][] = [
+    ['id', info.id], ['task', info.task ?? '-'], ['queue', info.queue ?? '-'], ['state', info.state],
+    ['args', JSON.stringify(info.args)], ['attempts', String(info.attempts)], ['deliveries', String(info.deliveries)],
+    ['worker', info.worker ?? '-'], ['enqueued', when(info.enqueuedAt)], ['run at', when(info.runAt)],
+    ['started', when(info.startedAt)], ['finished', when(info.finishedAt)],
+    ['runtime', info.runtimeMs === null ? '-' : `${info.runtimeMs} ms`],
+  ];
+  if (info.state === 'SUCCESS') rows.push(['result', JSON.stringify(info.result)]);
+  if (info.error) rows.push(['error', `${info.error.type}: ${info.error.message}`]);
+  return `${rows.map(([k, v]) => `${k.padEnd(11)}${v}`).join('\n')}\n${info.error?.stack && info.state !== 'REVOKED' ? `\n${info.error.stack}\n` : ''}`;
+}
+
+export async function statusCommand(id: string, flags: StoreFlags & { json?: boolean }): Promise<number> {
+  const app = await resolveApp(flags);
+  try {
+    const info = await app.result(id).info();
+    if (flags.json) printJson(info);
+    else process.stdout.write(describeInfo(info));
+    return 0;
+  } finally {
+    await app.close();
+  }
+}
+
+export async function retryCommand(id: string, flags: StoreFlags): Promise<number> {
+  const app = await resolveApp(flags);
+  try {
+    const outcome = await app.retry(id);
+    const messages = { retried: `${id}: sent again`, 'not-final': `${id}: not retried: it has not failed or been revoked`, missing: `${id}: no such job` };
+    (outcome === 'retried' ? process.stdout : process.stderr).write(`${messages[outcome]}\n`);
+    return outcome === 'retried' ? 0 : 1;
+  } finally {
+    await app.close();
+  }
+}
+
+export async function revokeCommand(id: string, flags: StoreFlags & { terminate?: boolean }): Promise<number> {
+  const app = await resolveApp(flags);
+  try {
+    const outcome = await app.revoke(id, { terminate: flags.terminate ?? false, reason: 'revoked from the command line' });
+    const messages = { revoked: `${id}: revoked${flags.terminate ? ' (a running handler is aborted)' : ''}`, final: `${id}: not revoked: it had already finished`, missing: `${id}: no such job` };
+    (outcome === 'revoked' ? process.stdout : process.stderr).write(`${messages[outcome]}\n`);
+    return outcome === 'revoked' ? 0 : 1;
+  } finally {
+    await app.close();
+  }
+}
+
+export async function purgeCommand(queue: string, flags: StoreFlags): Promise<number> {
+  const app = await resolveApp(flags);
+  try {
+    const n = await app.purge(queue);
+    process.stdout.write(`purged ${n} waiting job(s) from queue ${queue}\n`);
+    return 0;
+  } finally {
+    await app.close();
+  }
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+/** The `conveyor` command. Every subcommand resolves the store the same way (see load-app.ts). */
+import { Command, CommanderError } from 'commander';
+import { ConveyorError, InvalidArgumentError } from '../errors.js';
+import { inspectCommand, INSPECT_VIEWS } from './inspect-command.js';
+import { callCommand, purgeCommand, retryCommand, revokeCommand, statusCommand } from './job-commands.js';
+import { VERSION } from './version.js';
+import { workerCommand } from './worker-command.js';
+
+const program = new Command('conveyor')
+  .description('Conveyor: a task queue for TypeScript. At-least-once delivery, exactly-once effects, nothing lost.')
+  .version(VERSION)
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+/** Adds the store options every command shares. */
+const withStore = (cmd: Command, appHelp = 'module exporting the app (default export or `app`); .js, .mjs or .ts') =>
+  cmd.option('--app <module>', appHelp).option('--store <url>', 'store URL, e.g. sqlite:./conveyor.db (default: the app\'s, else $CONVEYOR_STORE, else sqlite:./conveyor.db)');
+
+let exitCode = 0;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander passes untyped action args
+const run = (fn: (...a: any[]) => Promise<number | void>) => async (...a: any[]) => {
+  exitCode = (await fn(...a)) ?? 0;
+};
+
+withStore(program.command('worker').description('run a worker: reserve jobs from queues and run them'))
+  .option('-Q, --queues <list>', 'comma-separated queues (default: the app\'s default queue and its tasks\' queues)')
+  .option('-c, --concurrency <n>', 'jobs run at once', '10')
+  .option('--lease <duration>', 'lease per reservation; a dead worker\'s jobs return after it', '30s')
+  .option('--shutdown-grace <duration>', 'on SIGTERM, how long running jobs may finish before they are released', '30s')
+  .option('-l, --loglevel <level>', 'trace, debug, info, warn, error, fatal or silent', 'info')
+  .action(async (flags) => workerCommand(flags));
+
+withStore(program.command('call').argument('<task>', 'task name').description('send a task and print its id'))
+  .option('--args <json>', 'JSON array of arguments', '[]')
+  .option('-Q, --queue <queue>', 'queue (default: the task\'s, else "default")')
+  .option('--countdown <duration>', 'start no sooner than this from now, e.g. 30s')
+  .option('--priority <n>', 'higher runs first')
+  .option('--wait', 'wait for the result and print it')
+  .option('--timeout <duration>', 'with --wait, give up after this long')
+  .option('--json', 'print JSON')
+  .action(run((task: string, flags) => callCommand(task, flags)));
+
+withStore(program.command('status').argument('<id>', 'task id').description('show a job\'s state, timings, result or error'))
+  .option('--json', 'print JSON')
+  .action(run((id: string, flags) => statusCommand(id, flags)));
+
+withStore(program.command('inspect').argument('<view>', INSPECT_VIEWS.join('|')).description('list registered tasks, active, scheduled or failed jobs, or queue stats'))
+  .option('--json', 'print JSON')
+  .option('-Q, --queue <queue>', 'only this queue')
+  .option('--limit <n>', 'most jobs to list', '100')
+  .action(run((view: string, flags) => inspectCommand(view, flags)));
+
+withStore(program.command('retry').argument('<id>', 'task id').description('send a failed or revoked job again (the dead-letter retry)'))
+  .action(run((id: string, flags) => retryCommand(id, flags)));
+
+withStore(program.command('revoke').argument('<id>', 'task id').description('cancel a job; --terminate also aborts it if running'))
+  .option('--terminate', 'abort the running handler\'s ctx.signal')
+  .action(run((id: string, flags) => revokeCommand(id, flags)));
+
+withStore(program.command('purge').argument('<queue>', 'queue name').description('delete the waiting jobs of a queue'))
+  .action(run((queue: string, flags) => purgeCommand(queue, flags)));
+
+try {
+  await program.parseAsync();
+  process.exitCode = exitCode;
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Commander already printed the problem (or the help/version it was asked for).
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else if (err instanceof InvalidArgumentError) {
+    process.stderr.write(`conveyor: error: ${err.message}\n`);
+    process.exitCode = 2;
+  } else {
+    const e = err as Error;
+    process.stderr.write(`conveyor: error: ${e instanceof ConveyorError ? e.message : (e.stack ?? String(e))}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,65 @@
+/** `conveyor worker`: run a worker process until a signal stops it. */
+import { pino } from 'pino';
+import { toMs } from '../duration.js';
+import { InvalidArgumentError } from '../errors.js';
+import { Worker } from '../worker/worker.js';
+import { resolveApp, type StoreFlags } from './load-app.js';
+import { VERSION } from './version.js';
+
+export interface WorkerFlags extends StoreFlags {
+  queues?: string;
+  concurrency: string;
+  lease: string;
+  shutdownGrace: string;
+  loglevel: string;
+}
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+export async function workerCommand(flags: WorkerFlags): Promise<void> {
+  if (!flags.app) throw new InvalidArgumentError('worker needs --app <module>: the module that exports your Conveyor app and its tasks');
+  const level = flags.loglevel.toLowerCase();
+  if (!LEVELS.includes(level)) throw new InvalidArgumentError(`--loglevel must be one of ${LEVELS.join(', ')}, got "${flags.loglevel}"`);
+  const concurrency = Number(flags.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new InvalidArgumentError(`--concurrency must be an integer >= 1, got "${flags.concurrency}"`);
+  const app = await resolveApp(flags);
+  const queues = flags.queues?.split(',').map((q) => q.trim()).filter(Boolean);
+  const worker = new Worker(app, {
+    queues,
+    concurrency,
+    lease: toMs(flags.lease, '--lease'),
+    shutdownGrace: toMs(flags.shutdownGrace, '--shutdown-grace'),
+    logger: pino({ level, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: false })),
+  });
+  process.stdout.write(banner(worker, app.store.description, [...app.tasks.keys()]));
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      process.stderr.write(`${signal} again: cold shutdown, exiting now (running jobs return after their lease)\n`);
+      process.exit(130);
+    }
+    process.stderr.write(`${signal}: warm shutdown; running jobs finish (or are released after the grace period). ${signal} again to exit now.\n`);
+    void worker.stop().then(() => app.close()).then(() => process.exit(0));
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  worker.start();
+}
+
+function banner(worker: Worker, store: string, tasks: string[]): string {
+  const lines = [
+    '',
+    ` -------------- conveyor@${VERSION} worker ${worker.id}`,
+    ` ---- ****  --- store:       ${store}`,
+    ` --- *    *  -- queues:      ${worker.queues.join(', ')}`,
+    ` ---- ****  --- concurrency: ${worker.concurrency}`,
+    ` -------------- lease:       ${worker.leaseMs / 1000}s`,
+    '',
+    ' [tasks]',
+    ...(tasks.length ? tasks.sort().map((t) => `   . ${t}`) : ['   (none registered)']),
+    '',
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,33 @@
+/** Many worker processes on one SQLite file: no job lost, none run twice. */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { rmSync } from 'node:fs';
+import { Conveyor } from '../../src/index.js';
+import { effects, scratch, startWorker, waitFor } from './processes.js';
+
+describe('three worker processes on one SQLite file', () => {
+  const s = scratch();
+  after(() => rmSync(s.dir, { recursive: true, force: true }));
+
+  it('run 3,000 jobs, each exactly once', async () => {
+    const app = new Conveyor({ store: s.storeUrl });
+    const workers = await Promise.all([1, 2, 3].map(() => startWorker(s.storeUrl, s.effectsFile, ['--concurrency', '20'])));
+    const ids: string[] = [];
+    // Send while the workers run, so reserves race with enqueues too.
+    for (let i = 0; i < 3000; i++) ids.push((await app.send('quick', [i])).id);
+    await waitFor('all jobs to finish', async () => {
+      const [stats] = await app.store.queueStats();
+      return stats?.counts.SUCCESS === 3000;
+    }, 60_000, () => workers.map((w) => w.output()).join('\n'));
+    for (const w of workers) w.child.kill('SIGTERM');
+    for (const w of workers) assert.equal(await w.exited, 0, w.output());
+
+    const done = effects(s.effectsFile);
+    assert.equal(done.length, 3000, 'each job ran once: no double reservation');
+    assert.deepEqual(new Set(done.map((e) => e.id)), new Set(ids), 'no job lost');
+    assert.ok(done.every((e) => e.token === 1), 'no job needed a second delivery');
+    const pids = new Set(done.map((e) => e.pid));
+    assert.ok(pids.size >= 2, `work was shared between processes (${pids.size})`);
+    await app.close();
+  });
+});
