@@ -7,8 +7,15 @@ import { InvalidArgumentError } from './errors.js';
 import { buildJob, DEFAULT_MAX_PAYLOAD_BYTES, type ApplyOptions, type JobDefaults } from './message.js';
 import { AsyncResult } from './result.js';
 import { DEFAULT_STORE_URL, openStore, parseStoreUrl } from './store/open.js';
-import type { Store } from './store/store.js';
+import type { EnqueueResult, NewJob, Store } from './store/store.js';
 import { resolveTaskOptions, Task, type TaskDefaults, type TaskHandler, type TaskOptions, type TaskSender } from './task.js';
+
+/** A job sent this turn, waiting to be written with the others. */
+interface PendingSend {
+  job: NewJob;
+  resolve: (outcome: EnqueueResult) => void;
+  reject: (error: unknown) => void;
+}
 
 /** Options of `new Conveyor()`. */
 export interface ConveyorOptions {
@@ -43,6 +50,8 @@ export class Conveyor implements TaskSender {
   #store: Store | undefined;
   /** A Store instance the user passed: closed with the app, never reopened from a URL. */
   readonly #givenStore: boolean;
+  /** Jobs sent this turn, not yet written. */
+  #sending: PendingSend[] | undefined;
 
   constructor(options: ConveyorOptions = {}) {
     this.#clock = options.clock ?? Date.now;
@@ -119,8 +128,29 @@ export class Conveyor implements TaskSender {
   /** @internal */
   async sendJob<R>(name: string, args: readonly unknown[], defaults: JobDefaults, options: ApplyOptions): Promise<AsyncResult<R>> {
     const job = buildJob(name, args, defaults, options, this.#clock());
-    const [outcome] = await this.store.jobsEnqueue([job]);
-    return this.result<R>(outcome!.id);
+    const outcome = await this.#enqueue(job);
+    return this.result<R>(outcome.id);
+  }
+
+  /**
+   * Jobs sent in the same turn (a `Promise.all` of `delay` calls) are written in one transition:
+   * one commit for the lot instead of one each. All or none, as for a single job.
+   */
+  #enqueue(job: NewJob): Promise<EnqueueResult> {
+    return new Promise((resolve, reject) => {
+      if (!this.#sending) {
+        const batch: PendingSend[] = [];
+        this.#sending = batch;
+        queueMicrotask(() => {
+          this.#sending = undefined;
+          this.store.jobsEnqueue(batch.map((b) => b.job)).then(
+            (outcomes) => batch.forEach((b, i) => b.resolve(outcomes[i]!)),
+            (err: unknown) => batch.forEach((b) => b.reject(err)),
+          );
+        });
+      }
+      this.#sending!.push({ job, resolve, reject });
+    });
   }
 
   /** The tracking number of a job by id. */

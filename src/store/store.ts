@@ -77,6 +77,14 @@ export type Settlement =
   /** Give the job back unfinished (graceful shutdown): PENDING again, the delivery not counted. */
   | { kind: 'release'; id: string; token: number };
 
+/** What {@link Store.jobsSettleAndReserve} answers. */
+export interface SettleAndReserveResult {
+  /** One per settlement, in order. */
+  outcomes: WriteOutcome[];
+  /** The jobs reserved after settling. */
+  jobs: ReservedJob[];
+}
+
 /** Why a write about a job was refused. */
 export type LossReason = 'stale' | 'revoked' | 'final' | 'missing';
 
@@ -174,6 +182,11 @@ export interface Store {
   jobsRenew(params: { leases: readonly LeaseRef[]; leaseMs: number }): Promise<WriteOutcome[]>;
   /** Record how deliveries ended, in one transition; one outcome per settlement, in order. */
   jobsSettle(settlements: readonly Settlement[]): Promise<WriteOutcome[]>;
+  /**
+   * `jobsSettle`, then `jobsReserve` (unless `reserve` is null), in ONE transition: a worker's
+   * finished jobs and its next jobs cost one commit, not two. Each is exactly as the two methods.
+   */
+  jobsSettleAndReserve(params: { settlements: readonly Settlement[]; reserve: ReserveParams | null }): Promise<SettleAndReserveResult>;
   /**
    * Cancel a job that is not final. A running job's lease is lost at once (its outcome will be
    * refused); with `terminate` its worker also aborts the running handler.

@@ -42,6 +42,9 @@ export interface WorkerOptions {
   workerId?: string;
 }
 
+/** The abort reason that ends an idle wait (not an error). */
+const IDLE_OVER = Symbol('idle wait over');
+
 /** One job in a slot: running, then waiting in the outbox to be settled. */
 interface Slot {
   running: RunningJob;
@@ -127,34 +130,21 @@ export class Worker {
   /** One pass without the background loops (for tests): recover, reserve, run all, settle. */
   async runOnce(): Promise<number> {
     await this.#recover();
-    const jobs = await this.#reserve(this.concurrency - this.#slots.size);
+    const { jobs } = await this.#exchange(true);
     await Promise.all(jobs.map((job) => this.#start(job)));
-    await this.#flush();
+    await this.#exchange(false);
     return jobs.length;
   }
 
   async #run(): Promise<void> {
     while (!this.#stopping || this.#slots.size > 0 || this.#outbox.length > 0) {
-      await this.#flush();
-      const free = this.#stopping ? 0 : this.concurrency - this.#slots.size;
-      const jobs = free > 0 ? await this.#reserve(free) : [];
+      const { free, jobs } = await this.#exchange(!this.#stopping);
       for (const job of jobs) void this.#start(job);
       if (jobs.length > 0 && jobs.length === free) continue;
-      // Stopping and the last outcome just flushed: nobody is left to wake an idle loop.
+      // Stopping and the last outcome just written: nobody is left to wake an idle loop.
       if (this.#stopping && this.#slots.size === 0 && this.#outbox.length === 0) break;
       // Nothing more to take now: sleep until a job ends, the store changes, or a poll interval passes.
       if (this.#outbox.length === 0) await this.#idle(free > 0 && jobs.length < free);
-    }
-  }
-
-  async #reserve(limit: number): Promise<ReservedJob[]> {
-    if (limit <= 0) return [];
-    try {
-      return await this.#store.jobsReserve({ queues: this.queues, workerId: this.id, limit, leaseMs: this.leaseMs });
-    } catch (err) {
-      this.logger.error({ err }, 'reserve failed; retrying after a pause');
-      await new Promise((r) => setTimeout(r, this.#pollMs));
-      return [];
     }
   }
 
@@ -167,23 +157,34 @@ export class Worker {
     this.#wake();
   }
 
-  /** Write the outbox in one transition. */
-  async #flush(): Promise<void> {
-    if (this.#outbox.length === 0) return;
+  /**
+   * Write the outbox and, when `reserve`, reserve jobs for the slots that frees, in one
+   * transition: a burst of short jobs costs one commit per batch, not two.
+   */
+  async #exchange(reserve: boolean): Promise<{ free: number; jobs: ReservedJob[] }> {
     // Let jobs finishing in this same turn join the batch.
-    if (this.#slots.size > this.#outbox.length) await nextTurn();
+    if (this.#outbox.length > 0 && this.#slots.size > this.#outbox.length) await nextTurn();
     const batch = this.#outbox;
     this.#outbox = [];
-    let outcomes: WriteOutcome[];
+    // Settling the batch frees its slots.
+    const free = reserve ? this.concurrency - this.#slots.size + batch.length : 0;
+    if (batch.length === 0 && free <= 0) return { free: 0, jobs: [] };
+    const params = free > 0 ? { queues: this.queues, workerId: this.id, limit: free, leaseMs: this.leaseMs } : null;
     try {
-      outcomes = await this.#store.jobsSettle(batch.map((b) => b.settlement));
+      if (batch.length === 0) return { free, jobs: await this.#store.jobsReserve(params!) };
+      const { outcomes, jobs } = await this.#store.jobsSettleAndReserve({ settlements: batch.map((b) => b.settlement), reserve: params });
+      this.#settled(batch, outcomes);
+      return { free, jobs };
     } catch (err) {
-      // Keep the outcomes and try again; the leases are still renewed meanwhile.
-      this.logger.error({ err, count: batch.length }, 'settling outcomes failed; will retry');
+      // Keep the outcomes and try again after a pause; the leases are still renewed meanwhile.
+      this.logger.error({ err, count: batch.length }, 'store write failed; retrying after a pause');
       this.#outbox.unshift(...batch);
       await new Promise((r) => setTimeout(r, Math.min(this.#pollMs, 1000)));
-      return;
+      return { free: 0, jobs: [] };
     }
+  }
+
+  #settled(batch: { slot: Slot; settlement: Settlement }[], outcomes: WriteOutcome[]): void {
     batch.forEach(({ slot, settlement }, i) => {
       this.#slots.delete(settlement.id);
       slot.running.settled(outcomes[i]!, settlement, this.counts);
@@ -191,14 +192,13 @@ export class Worker {
   }
 
   #idle(storeMayHaveWork: boolean): Promise<void> {
-    const abort = new AbortController();
     const kicked = new Promise<void>((resolve) => (this.#kick = resolve));
-    const waits = [kicked];
-    if (storeMayHaveWork) {
-      waits.push(this.#store.waitForChange({ timeoutMs: this.#pollMs, queues: this.queues, signal: abort.signal }));
-    }
-    return Promise.race(waits).finally(() => {
-      abort.abort();
+    if (!storeMayHaveWork) return kicked.finally(() => (this.#kick = undefined));
+    const abort = new AbortController();
+    const changed = this.#store.waitForChange({ timeoutMs: this.#pollMs, queues: this.queues, signal: abort.signal });
+    return Promise.race([kicked, changed]).finally(() => {
+      // A reason of our own: abort() without one builds a DOMException with a stack trace, every idle turn.
+      abort.abort(IDLE_OVER);
       this.#kick = undefined;
     });
   }

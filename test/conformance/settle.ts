@@ -1,4 +1,4 @@
-/** Conformance: `jobsSettle` — complete, fail, retry, release, and the fencing of each. */
+/** Conformance: `jobsSettle` (and `jobsSettleAndReserve`) — complete, fail, retry, release, and the fencing of each. */
 import assert from 'node:assert/strict';
 import { HOUR, LEASE_MS, SECOND, T0, complete, fail, lost, ok, release, retry, sampleError, type TestFn } from './harness.js';
 
@@ -213,5 +213,44 @@ export function settleTests(test: TestFn): void {
 
   test('settle answers [] for an empty batch', async (h) => {
     assert.deepEqual(await h.store.jobsSettle([]), []);
+  });
+
+  test('settle-and-reserve: settles in order, then reserves the next due jobs, in one transition', async (h) => {
+    const [first, second, third] = await h.enqueue({ priority: 3 }, { priority: 2 }, { priority: 1 });
+    const held = await h.reserveOne();
+    assert.equal(held.id, first.id);
+    const { outcomes, jobs } = await h.store.jobsSettleAndReserve({
+      settlements: [complete(held), complete({ id: 'ghost', token: 1 })],
+      reserve: { queues: ['default'], workerId: 'worker-1', limit: 5, leaseMs: LEASE_MS },
+    });
+    assert.deepEqual(outcomes, [ok(first.id), lost('ghost', 'missing')]);
+    assert.deepEqual(jobs.map((j) => j.id), [second.id, third.id]);
+    assert.ok(jobs.every((j) => j.token === 1 && j.leaseExpiresAt === T0 + LEASE_MS));
+    assert.equal((await h.get(first.id)).state, 'SUCCESS');
+    assert.equal((await h.get(second.id)).state, 'STARTED');
+  });
+
+  test('settle-and-reserve: a retry due now is reservable in the same transition', async (h) => {
+    const [job] = await h.enqueue({});
+    const held = await h.reserveOne();
+    const { outcomes, jobs } = await h.store.jobsSettleAndReserve({
+      settlements: [retry(held, h.now)],
+      reserve: { queues: ['default'], workerId: 'worker-1', limit: 1, leaseMs: LEASE_MS },
+    });
+    assert.deepEqual(outcomes, [ok(job.id)]);
+    assert.deepEqual(jobs.map((j) => [j.id, j.attempt, j.token]), [[job.id, 2, 2]]);
+  });
+
+  test('settle-and-reserve with reserve null only settles; with no settlements only reserves', async (h) => {
+    const [a, b] = await h.enqueue({ priority: 1 }, {});
+    const held = await h.reserveOne();
+    assert.deepEqual(await h.store.jobsSettleAndReserve({ settlements: [fail(held)], reserve: null }), { outcomes: [ok(a.id)], jobs: [] });
+    assert.equal((await h.get(b.id)).state, 'PENDING');
+    const { outcomes, jobs } = await h.store.jobsSettleAndReserve({
+      settlements: [],
+      reserve: { queues: ['default'], workerId: 'worker-1', limit: 1, leaseMs: LEASE_MS },
+    });
+    assert.deepEqual(outcomes, []);
+    assert.deepEqual(jobs.map((j) => j.id), [b.id]);
   });
 }

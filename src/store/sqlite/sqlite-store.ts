@@ -8,11 +8,11 @@
  * `sqlite:./x.db?synchronous=full` fsyncs every commit, surviving power loss, at a cost in speed.
  */
 import Database from 'better-sqlite3';
-import { errorInfo, WorkerLostError } from '../../errors.js';
+import { errorInfo, InvalidArgumentError, WorkerLostError } from '../../errors.js';
 import { JOB_STATES } from '../../states.js';
 import type {
   EnqueueResult, JobRecord, LeaseRef, ListParams, NewJob, QueueStats, RecoverResult, ReserveParams,
-  ReservedJob, Settlement, Store, StoreOptions, WaitParams, WriteOutcome,
+  ReservedJob, Settlement, SettleAndReserveResult, Store, StoreOptions, WaitParams, WriteOutcome,
 } from '../store.js';
 import { toRecord, type JobRow } from './rows.js';
 import { prepareStatements, type Statements } from './statements.js';
@@ -45,6 +45,8 @@ export class SqliteStore implements Store {
   readonly #now: () => number;
   readonly #revokedTtlMs: number;
   readonly #wakeup: Wakeup;
+  /** One transaction wrapper for every write: `db.transaction()` builds four closures per call. */
+  readonly #transaction: Database.Transaction<(fn: () => unknown) => unknown>;
 
   /** @param path a file path, or `:memory:` (one process only). */
   constructor(path: string, options: SqliteStoreOptions = {}) {
@@ -56,6 +58,7 @@ export class SqliteStore implements Store {
     this.#db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     migrate(this.#db);
     this.#sql = prepareStatements(this.#db);
+    this.#transaction = this.#db.transaction((fn: () => unknown) => fn());
     this.#wakeup = new Wakeup(memory ? undefined : path);
     this.capabilities = { crossProcessWakeups: this.#wakeup.crossProcess };
     this.description = `sqlite:${path}`;
@@ -63,7 +66,7 @@ export class SqliteStore implements Store {
 
   /** Run `fn` in a write transaction that takes the lock up front (no lock upgrades, no deadlocks). */
   #write<T>(fn: () => T): T {
-    const result = this.#db.transaction(fn).immediate();
+    const result = this.#transaction.immediate(fn) as T;
     this.#wakeup.notify();
     return result;
   }
@@ -83,29 +86,40 @@ export class SqliteStore implements Store {
 
   async jobsReserve(params: ReserveParams): Promise<ReservedJob[]> {
     const now = this.#now();
+    return this.#write(() => this.#take(params, now));
+  }
+
+  async jobsSettleAndReserve(params: { settlements: readonly Settlement[]; reserve: ReserveParams | null }): Promise<SettleAndReserveResult> {
+    const now = this.#now();
+    return this.#write(() => ({
+      outcomes: params.settlements.map((s) => this.#fenced(s.id, s.token, this.#settleOne(s, now))),
+      jobs: params.reserve ? this.#take(params.reserve, now) : [],
+    }));
+  }
+
+  /** Lease up to `limit` due jobs; inside a write transaction. */
+  #take(params: ReserveParams, now: number): ReservedJob[] {
     const leaseUntil = now + params.leaseMs;
-    return this.#write(() => {
-      const taken: ReservedJob[] = [];
-      while (taken.length < params.limit) {
-        const due = this.#due(params.queues, now, params.limit - taken.length);
-        if (due.length === 0) break;
-        for (const row of due) {
-          if (row.expires_at !== null && row.expires_at < now) {
-            const error = JSON.stringify({ type: 'Expired', message: `expired at ${new Date(row.expires_at).toISOString()} before it could start` });
-            this.#sql.expire.run({ seq: row.seq, now, error, keepUntil: now + this.#revokedTtlMs });
-            continue;
-          }
-          const r = this.#sql.reserveTake.get({ seq: row.seq, worker: params.workerId, now, leaseUntil }) as {
-            id: string; task: string; queue: string; args: string; attempt: number; deliveries: number; token: number; enqueued_at: number;
-          };
-          taken.push({
-            id: r.id, task: r.task, queue: r.queue, argsJson: r.args, attempt: r.attempt, deliveries: r.deliveries,
-            token: r.token, enqueuedAt: r.enqueued_at, leaseExpiresAt: leaseUntil,
-          });
+    const taken: ReservedJob[] = [];
+    while (taken.length < params.limit) {
+      const due = this.#due(params.queues, now, params.limit - taken.length);
+      if (due.length === 0) break;
+      for (const row of due) {
+        if (row.expires_at !== null && row.expires_at < now) {
+          const error = JSON.stringify({ type: 'Expired', message: `expired at ${new Date(row.expires_at).toISOString()} before it could start` });
+          this.#sql.expire.run({ seq: row.seq, now, error, keepUntil: now + this.#revokedTtlMs });
+          continue;
         }
+        const r = this.#sql.reserveTake.get({ seq: row.seq, worker: params.workerId, now, leaseUntil }) as {
+          id: string; task: string; queue: string; args: string; attempt: number; deliveries: number; token: number; enqueued_at: number;
+        };
+        taken.push({
+          id: r.id, task: r.task, queue: r.queue, argsJson: r.args, attempt: r.attempt, deliveries: r.deliveries,
+          token: r.token, enqueuedAt: r.enqueued_at, leaseExpiresAt: leaseUntil,
+        });
       }
-      return taken;
-    });
+    }
+    return taken;
   }
 
   /** Due jobs across queues in reservation order (each queue's query walks its index; merge here). */
@@ -208,8 +222,10 @@ export class SqliteStore implements Store {
     const where: string[] = [];
     const values: Record<string, unknown> = { limit: params.limit };
     if (params.states?.length) {
-      where.push(`state IN (${params.states.map((_, i) => `$s${i}`).join(', ')})`);
-      params.states.forEach((s, i) => (values[`s${i}`] = s));
+      // States are inlined (checked against JOB_STATES first) so SQLite can use the partial indexes.
+      const bad = params.states.find((s) => !JOB_STATES.includes(s));
+      if (bad !== undefined) throw new InvalidArgumentError(`states: unknown state ${JSON.stringify(bad)}; use ${JOB_STATES.join(', ')}`);
+      where.push(params.states.length === 1 ? `state = '${params.states[0]}'` : `state IN (${params.states.map((st) => `'${st}'`).join(', ')})`);
     }
     if (params.queue !== undefined) (where.push('queue = $queue'), (values.queue = params.queue));
     if (params.task !== undefined) (where.push('task = $task'), (values.task = params.task));

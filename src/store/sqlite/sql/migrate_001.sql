@@ -28,4 +28,6 @@ CREATE TABLE conveyor_jobs (
 CREATE INDEX conveyor_jobs_ready ON conveyor_jobs (queue, priority DESC, run_at, seq) WHERE state IN ('PENDING', 'RETRY');
 CREATE INDEX conveyor_jobs_leased ON conveyor_jobs (lease_expires_at) WHERE state = 'STARTED';
 CREATE INDEX conveyor_jobs_kept ON conveyor_jobs (keep_until) WHERE keep_until IS NOT NULL;
-CREATE INDEX conveyor_jobs_state ON conveyor_jobs (state, queue);
+-- The dead-letter view. No index covers every state: each state change would move its entry,
+-- about a page write per transition; stats and listings of other states scan instead.
+CREATE INDEX conveyor_jobs_failed ON conveyor_jobs (seq) WHERE state = 'FAILURE';
