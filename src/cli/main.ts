@@ -29,6 +29,7 @@ withStore(program.command('worker').description('run a worker: reserve jobs from
   .option('--lease <duration>', 'lease per reservation; a dead worker\'s jobs return after it', '30s')
   .option('--shutdown-grace <duration>', 'on SIGTERM, how long running jobs may finish before they are released', '30s')
   .option('-l, --loglevel <level>', 'trace, debug, info, warn, error, fatal or silent', 'info')
+  .option('--log-format <format>', 'pretty (default on a terminal) or json (default otherwise)')
   .action(async (flags) => workerCommand(flags));
 
 withStore(program.command('call').argument('<task>', 'task name').description('send a task and print its id'))

@@ -1,5 +1,6 @@
 /** `conveyor worker`: run a worker process until a signal stops it. */
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
+import { PinoPretty } from 'pino-pretty';
 import { toMs } from '../duration.js';
 import { InvalidArgumentError } from '../errors.js';
 import { Worker } from '../worker/worker.js';
@@ -12,6 +13,7 @@ export interface WorkerFlags extends StoreFlags {
   lease: string;
   shutdownGrace: string;
   loglevel: string;
+  logFormat?: string;
 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -29,7 +31,7 @@ export async function workerCommand(flags: WorkerFlags): Promise<void> {
     concurrency,
     lease: toMs(flags.lease, '--lease'),
     shutdownGrace: toMs(flags.shutdownGrace, '--shutdown-grace'),
-    logger: pino({ level, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: false })),
+    logger: workerLogger(level, flags.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json')),
   });
   process.stdout.write(banner(worker, app.store.description, [...app.tasks.keys()]));
   let signals = 0;
@@ -45,6 +47,13 @@ export async function workerCommand(flags: WorkerFlags): Promise<void> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   worker.start();
+}
+
+/** Lines for people (`pretty`, the default on a terminal) or JSON lines for log shippers. */
+function workerLogger(level: string, format: string): Logger {
+  if (format === 'json') return pino({ level, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: false }));
+  if (format !== 'pretty') throw new InvalidArgumentError(`--log-format must be pretty or json, got "${format}"`);
+  return pino({ level, base: undefined }, PinoPretty({ destination: 2, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'job,jobs', singleLine: true }));
 }
 
 function banner(worker: Worker, store: string, tasks: string[]): string {
