@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { JobRecord } from '../store/store.js';
 import { JOB_STATES } from '../states.js';
 import { printJson, table, when } from './format.js';
-import { resolveApp, type StoreFlags } from './load-app.js';
+import { withApp, type StoreFlags } from './load-app.js';
 
 export const INSPECT_VIEWS = ['registered', 'active', 'scheduled', 'failed', 'stats'] as const;
 type View = (typeof INSPECT_VIEWS)[number];
@@ -58,13 +58,10 @@ export async function inspectCommand(view: string, flags: InspectFlags): Promise
   if (!(INSPECT_VIEWS as readonly string[]).includes(view)) throw new InvalidArgumentError(`inspect: unknown view "${view}": use one of ${INSPECT_VIEWS.join(', ')}`);
   const limit = Number(flags.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new InvalidArgumentError(`--limit must be an integer >= 1, got "${flags.limit}"`);
-  const app = await resolveApp(flags);
-  try {
+  return withApp(flags, async (app) => {
     const out = await render(view as View, app, flags, limit);
     if (flags.json) printJson(out.json);
     else process.stdout.write(`${out.text}\n`);
     return 0;
-  } finally {
-    await app.close();
-  }
+  });
 }

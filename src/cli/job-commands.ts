@@ -4,7 +4,7 @@ import { InvalidArgumentError, TaskFailedError, TaskRevokedError } from '../erro
 import type { ApplyOptions } from '../message.js';
 import type { TaskInfo } from '../result.js';
 import { printJson, when } from './format.js';
-import { resolveApp, type StoreFlags } from './load-app.js';
+import { withApp, type StoreFlags } from './load-app.js';
 
 export interface CallFlags extends StoreFlags {
   args: string;
@@ -36,8 +36,7 @@ export async function callCommand(name: string, flags: CallFlags): Promise<numbe
     options.priority = Number(flags.priority);
     if (!Number.isSafeInteger(options.priority)) throw new InvalidArgumentError(`--priority must be an integer, got "${flags.priority}"`);
   }
-  const app = await resolveApp(flags);
-  try {
+  return withApp(flags, async (app) => {
     const result = await app.send(name, args, options);
     if (!flags.wait) {
       if (flags.json) printJson({ id: result.id });
@@ -57,9 +56,7 @@ export async function callCommand(name: string, flags: CallFlags): Promise<numbe
       else process.stderr.write(`${info.state}: ${info.error?.type ?? ''}: ${info.error?.message ?? ''}\n`);
       return 1;
     }
-  } finally {
-    await app.close();
-  }
+  });
 }
 
 /** `status` output for people. */
@@ -78,48 +75,36 @@ function describeInfo(info: TaskInfo): string {
 }
 
 export async function statusCommand(id: string, flags: StoreFlags & { json?: boolean }): Promise<number> {
-  const app = await resolveApp(flags);
-  try {
+  return withApp(flags, async (app) => {
     const info = await app.result(id).info();
     if (flags.json) printJson(info);
     else process.stdout.write(describeInfo(info));
     return 0;
-  } finally {
-    await app.close();
-  }
+  });
 }
 
 export async function retryCommand(id: string, flags: StoreFlags): Promise<number> {
-  const app = await resolveApp(flags);
-  try {
+  return withApp(flags, async (app) => {
     const outcome = await app.retry(id);
     const messages = { retried: `${id}: sent again`, 'not-final': `${id}: not retried: it has not failed or been revoked`, missing: `${id}: no such job` };
     (outcome === 'retried' ? process.stdout : process.stderr).write(`${messages[outcome]}\n`);
     return outcome === 'retried' ? 0 : 1;
-  } finally {
-    await app.close();
-  }
+  });
 }
 
 export async function revokeCommand(id: string, flags: StoreFlags & { terminate?: boolean }): Promise<number> {
-  const app = await resolveApp(flags);
-  try {
+  return withApp(flags, async (app) => {
     const outcome = await app.revoke(id, { terminate: flags.terminate ?? false, reason: 'revoked from the command line' });
     const messages = { revoked: `${id}: revoked${flags.terminate ? ' (a running handler is aborted)' : ''}`, final: `${id}: not revoked: it had already finished`, missing: `${id}: no such job` };
     (outcome === 'revoked' ? process.stdout : process.stderr).write(`${messages[outcome]}\n`);
     return outcome === 'revoked' ? 0 : 1;
-  } finally {
-    await app.close();
-  }
+  });
 }
 
 export async function purgeCommand(queue: string, flags: StoreFlags): Promise<number> {
-  const app = await resolveApp(flags);
-  try {
+  return withApp(flags, async (app) => {
     const n = await app.purge(queue);
     process.stdout.write(`purged ${n} waiting job(s) from queue ${queue}\n`);
     return 0;
-  } finally {
-    await app.close();
-  }
+  });
 }

@@ -52,3 +52,13 @@ export async function resolveApp(flags: StoreFlags): Promise<Conveyor> {
   if (flags.store) app.useStore(flags.store);
   return app;
 }
+
+/** Run a one-shot command with the app, closing its store afterwards whatever happens. */
+export async function withApp<T>(flags: StoreFlags, fn: (app: Conveyor) => Promise<T>): Promise<T> {
+  const app = await resolveApp(flags);
+  try {
+    return await fn(app);
+  } finally {
+    await app.close();
+  }
+}

@@ -223,13 +223,14 @@ export class Worker {
     await this.#store.jobsDeleteExpired();
   }
 
-  /** Wait until every slot is settled, or `graceMs` passes; true when drained. */
+  /** Wait until every slot is settled (the loop then ends), or `graceMs` passes; true when drained. */
   async #drain(graceMs: number): Promise<boolean> {
-    const deadline = Date.now() + graceMs;
-    while (this.#slots.size > 0 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, Math.min(50, deadline - Date.now())));
-    }
-    return this.#slots.size === 0;
+    if (!this.#loop) return this.#slots.size === 0;
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<false>((resolve) => (timer = setTimeout(resolve, graceMs, false)));
+    const drained = await Promise.race([this.#loop.then(() => true), graceOver]);
+    clearTimeout(timer);
+    return drained;
   }
 
   async #releaseAll(): Promise<void> {
