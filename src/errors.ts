@@ -39,6 +39,11 @@ export class UnknownStoreError extends InvalidArgumentError {
   override readonly code = 'UNKNOWN_STORE';
 }
 
+/** The store could not be reached (a server down, a network cut) within the configured bound. */
+export class StoreUnavailableError extends ConveyorError {
+  override readonly code = 'STORE_UNAVAILABLE';
+}
+
 /** A worker received a job whose task name is not registered in its app. */
 export class NotRegisteredError extends ConveyorError {
   override readonly code = 'NOT_REGISTERED';

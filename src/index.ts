@@ -14,5 +14,6 @@ export { JOB_STATES, FINAL_STATES, isFinal, type JobState } from './states.js';
 export { Worker, type WorkerOptions } from './worker/worker.js';
 export { openStore, parseStoreUrl, DEFAULT_STORE_URL } from './store/open.js';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.js';
+export { RedisStore, type RedisStoreOptions } from './store/redis/redis-store.js';
 export type * from './store/store.js';
 export * from './errors.js';

@@ -200,7 +200,10 @@ export interface Store {
   jobsDeleteExpired(): Promise<number>;
   /** One job, or null when the id is unknown (or its result expired). */
   jobGet(id: string): Promise<JobRecord | null>;
-  /** Jobs matching filters, oldest first. */
+  /**
+   * Jobs matching filters, oldest first: by enqueue time, FIFO within a queue (jobs of different
+   * queues enqueued in the same millisecond have no set order).
+   */
   jobsList(params: ListParams): Promise<JobRecord[]>;
   /** Delete the waiting (PENDING and RETRY) jobs of a queue; answers how many. */
   queuePurge(queue: string): Promise<number>;

@@ -50,6 +50,8 @@ interface Slot {
   running: RunningJob;
   /** Released at shutdown: its late outcome must not be written. */
   released: boolean;
+  /** Its outcome is being written: no more lease renewals. */
+  settling?: boolean;
 }
 
 /** A worker process's engine. The `conveyor worker` command wraps one. */
@@ -166,6 +168,7 @@ export class Worker {
     if (this.#outbox.length > 0 && this.#slots.size > this.#outbox.length) await nextTurn();
     const batch = this.#outbox;
     this.#outbox = [];
+    for (const b of batch) b.slot.settling = true;
     // Settling the batch frees its slots.
     const free = reserve ? this.concurrency - this.#slots.size + batch.length : 0;
     if (batch.length === 0 && free <= 0) return { free: 0, jobs: [] };
@@ -178,6 +181,7 @@ export class Worker {
     } catch (err) {
       // Keep the outcomes and try again after a pause; the leases are still renewed meanwhile.
       this.logger.error({ err, count: batch.length }, 'store write failed; retrying after a pause');
+      for (const b of batch) b.slot.settling = false;
       this.#outbox.unshift(...batch);
       await new Promise((r) => setTimeout(r, Math.min(this.#pollMs, 1000)));
       return { free: 0, jobs: [] };
@@ -208,7 +212,7 @@ export class Worker {
   }
 
   async #renew(): Promise<void> {
-    const slots = [...this.#slots.values()].filter((s) => !s.released);
+    const slots = [...this.#slots.values()].filter((s) => !s.released && !s.settling);
     if (slots.length === 0) return;
     const outcomes = await this.#store.jobsRenew({ leases: slots.map((s) => s.running.lease), leaseMs: this.leaseMs });
     outcomes.forEach((o, i) => {

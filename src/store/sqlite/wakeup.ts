@@ -6,9 +6,10 @@
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import { Waiters } from '../waiters.js';
 
 export class Wakeup {
-  #waiters = new Set<() => void>();
+  readonly #waiters = new Waiters();
   #watcher: FSWatcher | undefined;
   #file: string | undefined;
 
@@ -24,27 +25,13 @@ export class Wakeup {
 
   /** Wake every waiter now (a write through this process's own handle). */
   notify(): void {
-    if (this.#waiters.size === 0) return;
-    const waiters = [...this.#waiters];
-    this.#waiters.clear();
-    for (const wake of waiters) wake();
+    this.#waiters.notify();
   }
 
   /** Resolve at the next notify, a write to the database by any process, the timeout, or abort. */
   wait(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted || timeoutMs <= 0) return Promise.resolve();
     this.#ensureWatching();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        this.#waiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      signal?.addEventListener('abort', done, { once: true });
-      this.#waiters.add(done);
-    });
+    return this.#waiters.wait(timeoutMs, signal);
   }
 
   #ensureWatching(): void {

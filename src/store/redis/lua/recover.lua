@@ -1,0 +1,30 @@
+-- Return jobs whose lease has passed to their queue, or fail them when their deliveries ran out.
+-- KEYS[1] the queue's base
+-- ARGV[1] now, ARGV[2] wake channel
+-- Returns: { {requeued ids}, {failed ids} }
+-- @include lib
+local base = KEYS[1]
+local now = tonumber(ARGV[1])
+local expired = redis.call('ZRANGEBYSCORE', base .. 'leased', '-inf', '(' .. ARGV[1], 'LIMIT', 0, 1000)
+local requeued, failed = {}, {}
+for _, id in ipairs(expired) do
+  local key = base .. 'job:' .. id
+  local f = redis.call('HMGET', key, 'd', 'md', 'p', 'r', 'sq')
+  redis.call('HDEL', key, 'l')
+  if tonumber(f[1]) >= tonumber(f[2]) then
+    local err = cjson.encode({ type = 'WorkerLostError', code = 'WORKER_LOST', message = 'job ' .. id .. ' was delivered ' .. f[1] ..
+      ' times and its worker was lost each time (killed, crashed or frozen past its lease); giving up' })
+    redis.call('HSET', key, 's', 'FAILURE', 'err', err, 'f', ARGV[1])
+    redis.call('ZADD', base .. 'failed', f[5], id)
+    count(base, 'STARTED', 'FAILURE')
+    failed[#failed + 1] = id
+  else
+    redis.call('HSET', key, 's', 'PENDING')
+    enqueue_waiting(base, id, f[3], f[4], f[5], now)
+    count(base, 'STARTED', 'PENDING')
+    requeued[#requeued + 1] = id
+  end
+end
+if #expired > 0 then redis.call('ZREM', base .. 'leased', unpack(expired)) end
+if #requeued > 0 then redis.call('PUBLISH', ARGV[2], 'recovered') end
+return { requeued, failed }

@@ -1,0 +1,26 @@
+-- Cancel a job that is not final; a running one loses its lease at once.
+-- KEYS[1] the queue's base
+-- ARGV[1] now, ARGV[2] id, ARGV[3] terminate (0/1), ARGV[4] error JSON, ARGV[5] revoked TTL ms,
+-- ARGV[6] settled channel
+-- Returns: REVOKED | FINAL | MISSING
+-- @include lib
+local base = KEYS[1]
+local id = ARGV[2]
+local key = base .. 'job:' .. id
+local f = redis.call('HMGET', key, 's', 'r', 'sq')
+local state = f[1]
+if not state then return 'MISSING' end
+if state == 'SUCCESS' or state == 'FAILURE' or state == 'REVOKED' then return 'FINAL' end
+if state == 'STARTED' then
+  redis.call('ZREM', base .. 'leased', id)
+  redis.call('HDEL', key, 'l')
+else
+  redis.call('ZREM', base .. 'ready', ready_member(f[2], f[3], id))
+  redis.call('ZREM', base .. 'scheduled', id)
+end
+local keep = tonumber(ARGV[1]) + tonumber(ARGV[5])
+redis.call('HSET', key, 's', 'REVOKED', 'tm', ARGV[3], 'err', ARGV[4], 'f', ARGV[1], 'ku', keep)
+redis.call('ZADD', base .. 'kept', keep, id)
+count(base, state, 'REVOKED')
+redis.call('PUBLISH', ARGV[6], 'revoked')
+return 'REVOKED'

@@ -1,0 +1,57 @@
+-- Record how deliveries of one queue's jobs ended, each fenced by its token; then, optionally,
+-- reserve the next jobs — one round trip and one atomic step for a worker's whole batch.
+-- KEYS[1] the queue's base
+-- ARGV[1] now, ARGV[2] settled channel, ARGV[3] wake channel, ARGV[4] revoked TTL ms,
+-- ARGV[5] reserve limit (0: do not reserve), ARGV[6] worker id, ARGV[7] lease ms,
+-- then 5 per settlement: kind (complete | complete_null | fail | retry | release), id, token,
+-- payload (result JSON for complete, error JSON for fail/retry, '' otherwise),
+-- number (result TTL ms for complete*, run_at for retry, '' otherwise)
+-- Returns: { {code per settlement: OK | STALE | REVOKED | REVOKED_TERMINATE | FINAL | MISSING}, reserved jobs }
+-- @include lib
+local base = KEYS[1]
+local now = tonumber(ARGV[1])
+local codes = {}
+local woke = false
+for i = 8, #ARGV, 5 do
+  local kind, id, token, payload, num = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local key = base .. 'job:' .. id
+  local refused = fence(key, token)
+  if refused then
+    codes[#codes + 1] = refused
+  else
+    redis.call('ZREM', base .. 'leased', id)
+    redis.call('HDEL', key, 'l')
+    if kind == 'complete' or kind == 'complete_null' then
+      local keep = now + tonumber(num)
+      redis.call('HSET', key, 's', 'SUCCESS', 'f', now, 'ku', keep)
+      if kind == 'complete' then redis.call('HSET', key, 'res', payload) end
+      redis.call('HDEL', key, 'err')
+      redis.call('ZADD', base .. 'kept', keep, id)
+      count(base, 'STARTED', 'SUCCESS')
+    elseif kind == 'fail' then
+      redis.call('HSET', key, 's', 'FAILURE', 'err', payload, 'f', now)
+      redis.call('ZADD', base .. 'failed', redis.call('HGET', key, 'sq'), id)
+      count(base, 'STARTED', 'FAILURE')
+    elseif kind == 'retry' then
+      local f = redis.call('HMGET', key, 'at', 'p', 'sq')
+      redis.call('HSET', key, 's', 'RETRY', 'err', payload, 'r', num, 'at', tonumber(f[1] or '1') + 1, 'd', 0)
+      enqueue_waiting(base, id, f[2], num, f[3], now)
+      count(base, 'STARTED', 'RETRY')
+      woke = true
+    else -- release: back in line where it was, the delivery not counted
+      local f = redis.call('HMGET', key, 'p', 'r', 'sq')
+      redis.call('HSET', key, 's', 'PENDING')
+      redis.call('HINCRBY', key, 'd', -1)
+      enqueue_waiting(base, id, f[1], f[2], f[3], now)
+      count(base, 'STARTED', 'PENDING')
+      woke = true
+    end
+    codes[#codes + 1] = 'OK'
+  end
+end
+if #codes > 0 then redis.call('PUBLISH', ARGV[2], 'settled') end
+if woke then redis.call('PUBLISH', ARGV[3], 'retry') end
+local jobs = {}
+local limit = tonumber(ARGV[5])
+if limit > 0 then jobs = take(base, now, ARGV[6], limit, tonumber(ARGV[7]), tonumber(ARGV[4])) end
+return { codes, jobs }

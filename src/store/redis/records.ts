@@ -1,0 +1,35 @@
+/** Mapping between a job's Redis hash (short field names, see lua/include/lib.lua) and a JobRecord. */
+import type { ErrorInfo } from '../../errors.js';
+import type { JobState } from '../../states.js';
+import type { JobRecord } from '../store.js';
+
+const num = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
+
+/** A job hash as HGETALL answers it, or null when empty (no such job). */
+export function toRecord(id: string, queue: string, h: Record<string, string>): JobRecord | null {
+  if (!h.s) return null;
+  return {
+    id,
+    task: h.t!,
+    queue,
+    state: h.s as JobState,
+    argsJson: h.a!,
+    resultJson: h.res ?? null,
+    error: h.err ? (JSON.parse(h.err) as ErrorInfo) : null,
+    priority: Number(h.p),
+    attempt: Number(h.at ?? 1),
+    deliveries: Number(h.d ?? 0),
+    token: Number(h.tk ?? 0),
+    worker: h.w ?? null,
+    enqueuedAt: Number(h.e),
+    runAt: Number(h.r),
+    startedAt: num(h.st),
+    finishedAt: num(h.f),
+    leaseExpiresAt: num(h.l),
+    expiresAt: num(h.x),
+    maxDeliveries: Number(h.md),
+  };
+}
+
+/** The FIFO position of a job (its `sq` field), for oldest-first listings. */
+export const seqOf = (h: Record<string, string>): number => Number(h.sq ?? 0);

@@ -1,0 +1,24 @@
+/**
+ * The Lua script loader. Each script in `lua/` is registered on the client under its name with
+ * ioredis' defineCommand, which calls EVALSHA and falls back to EVAL when Redis answers
+ * NOSCRIPT (after a restart or a SCRIPT FLUSH) — so scripts survive a server that forgot them.
+ */
+import type { Cluster, Redis } from 'ioredis';
+import { scripts } from './lua/scripts.gen.js';
+
+/** The scripts callable on a client, each with one key (the queue's base) and string args. */
+export const SCRIPT_NAMES = ['enqueue', 'reserve', 'settle', 'renew', 'revoke', 'retry_final', 'recover', 'delete_expired', 'purge', 'peek'] as const;
+export type ScriptName = (typeof SCRIPT_NAMES)[number];
+
+/** Script names are prefixed so they cannot clash with Redis commands or a user's own. */
+const commandName = (name: ScriptName) => `conveyor_${name}`;
+
+export function defineScripts(client: Redis | Cluster): void {
+  for (const name of SCRIPT_NAMES) client.defineCommand(commandName(name), { numberOfKeys: 1, lua: scripts[name] });
+}
+
+/** Run a script (defined by {@link defineScripts}) on the key of one queue. */
+export function runScript(client: Redis | Cluster, name: ScriptName, base: string, args: (string | number)[]): Promise<unknown> {
+  const command = (client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[commandName(name)]!;
+  return command.call(client, base, ...args);
+}
