@@ -91,6 +91,31 @@ export class RedisStore implements Store {
     return call(this.description, () => this.#client.smembers(`${this.#prefix}:queues`));
   }
 
+  /** The queues of many jobs; only ids not remembered cost a look-up. */
+  async #locateAll(ids: readonly string[]): Promise<(string | undefined)[]> {
+    const queues = ids.map((id) => this.#queueOf.get(id));
+    const missing = queues.flatMap((q, i) => (q === undefined ? [i] : []));
+    if (missing.length) await Promise.all(missing.map(async (i) => (queues[i] = await this.#locate(ids[i]!))));
+    return queues;
+  }
+
+  /** Group items by their job's queue; items whose job is unknown answer `missing` in `outcomes`. */
+  async #byQueue<T extends { id: string }>(items: readonly T[], outcomes: WriteOutcome[]): Promise<Map<string, { item: T; index: number }[]>> {
+    const queues = await this.#locateAll(items.map((i) => i.id));
+    const groups = new Map<string, { item: T; index: number }[]>();
+    items.forEach((item, index) => {
+      const queue = queues[index];
+      if (queue === undefined) {
+        outcomes[index] = { id: item.id, ok: false, reason: 'missing', terminate: false };
+        return;
+      }
+      let group = groups.get(queue);
+      if (!group) groups.set(queue, (group = []));
+      group.push({ item, index });
+    });
+    return groups;
+  }
+
   /** The queue holding job `id`: remembered, else found by looking in every queue. */
   async #locate(id: string): Promise<string | undefined> {
     const known = this.#queueOf.get(id);
@@ -163,9 +188,7 @@ export class RedisStore implements Store {
   async jobsSettleAndReserve(params: { settlements: readonly Settlement[]; reserve: ReserveParams | null }): Promise<SettleAndReserveResult> {
     const now = this.#now();
     const outcomes: WriteOutcome[] = new Array(params.settlements.length);
-    const located = await Promise.all(params.settlements.map(async (s, index) => ({ s, index, queue: await this.#locate(s.id) })));
-    for (const { s, index, queue } of located) if (queue === undefined) outcomes[index] = { id: s.id, ok: false, reason: 'missing', terminate: false };
-    const groups = groupBy(located.filter((e) => e.queue !== undefined), (e) => e.queue!);
+    const groups = await this.#byQueue(params.settlements, outcomes);
     const reserve = params.reserve;
     // The common case — one queue to settle and reserve from — is one script, one round trip.
     const combined = reserve && reserve.queues.length === 1 && [...groups.keys()].every((q) => q === reserve.queues[0]) ? reserve.queues[0]! : undefined;
@@ -173,10 +196,10 @@ export class RedisStore implements Store {
     await Promise.all([...groups].map(async ([queue, entries]) => {
       const limit = queue === combined ? reserve!.limit : 0;
       const args: (string | number)[] = [now, this.#settledChannel, this.#wakeChannel(queue), this.#revokedTtlMs, limit, reserve?.workerId ?? '', reserve?.leaseMs ?? 0];
-      for (const { s } of entries) args.push(...settlementArgs(s));
+      for (const { item } of entries) pushSettlement(args, item);
       const [codes, raw] = (await this.#run('settle', queue, args)) as [string[], Raw[]];
-      entries.forEach(({ s, index }, i) => {
-        outcomes[index] = fenceOutcome(s.id, codes[i]!);
+      entries.forEach(({ item, index }, i) => {
+        outcomes[index] = fenceOutcome(item.id, codes[i]!);
       });
       if (limit > 0) jobs = this.#reserved(queue, raw, reserve!.leaseMs, now);
     }));
@@ -187,11 +210,9 @@ export class RedisStore implements Store {
   async jobsRenew(params: { leases: readonly LeaseRef[]; leaseMs: number }): Promise<WriteOutcome[]> {
     const leaseUntil = this.#now() + params.leaseMs;
     const outcomes: WriteOutcome[] = new Array(params.leases.length);
-    const located = await Promise.all(params.leases.map(async (l, index) => ({ l, index, queue: await this.#locate(l.id) })));
-    for (const { l, index, queue } of located) if (queue === undefined) outcomes[index] = { id: l.id, ok: false, reason: 'missing', terminate: false };
-    await Promise.all([...groupBy(located.filter((e) => e.queue !== undefined), (e) => e.queue!)].map(async ([queue, entries]) => {
-      const codes = (await this.#run('renew', queue, [leaseUntil, ...entries.flatMap(({ l }) => [l.id, l.token])])) as string[];
-      entries.forEach(({ l, index }, i) => (outcomes[index] = fenceOutcome(l.id, codes[i]!)));
+    await Promise.all([...(await this.#byQueue(params.leases, outcomes))].map(async ([queue, entries]) => {
+      const codes = (await this.#run('renew', queue, [leaseUntil, ...entries.flatMap(({ item }) => [item.id, item.token])])) as string[];
+      entries.forEach(({ item, index }, i) => (outcomes[index] = fenceOutcome(item.id, codes[i]!)));
     }));
     return outcomes;
   }
@@ -337,17 +358,21 @@ export class RedisStore implements Store {
   }
 }
 
-/** A settlement as the settle script's five arguments. */
-function settlementArgs(s: Settlement): (string | number)[] {
+/** Append a settlement as the settle script's five arguments. */
+function pushSettlement(args: (string | number)[], s: Settlement): void {
   switch (s.kind) {
     case 'complete':
-      return s.resultJson === null ? ['complete_null', s.id, s.token, '', s.resultTtlMs] : ['complete', s.id, s.token, s.resultJson, s.resultTtlMs];
+      if (s.resultJson === null) args.push('complete_null', s.id, s.token, '', s.resultTtlMs);
+      else args.push('complete', s.id, s.token, s.resultJson, s.resultTtlMs);
+      return;
     case 'fail':
-      return ['fail', s.id, s.token, JSON.stringify(s.error), ''];
+      args.push('fail', s.id, s.token, JSON.stringify(s.error), '');
+      return;
     case 'retry':
-      return ['retry', s.id, s.token, JSON.stringify(s.error), s.runAt];
+      args.push('retry', s.id, s.token, JSON.stringify(s.error), s.runAt);
+      return;
     case 'release':
-      return ['release', s.id, s.token, '', ''];
+      args.push('release', s.id, s.token, '', '');
   }
 }
 

@@ -11,4 +11,5 @@ for _, id in ipairs(ids) do
   redis.call('DEL', key)
 end
 if #ids > 0 then redis.call('ZREM', base .. 'kept', unpack(ids)) end
+flush_counts(base)
 return #ids

@@ -13,8 +13,9 @@ for i = 2, #ARGV, 2 do
     out[#out + 1] = refused
   else
     redis.call('HSET', key, 'l', ARGV[1])
-    redis.call('ZADD', base .. 'leased', ARGV[1], id)
+    zadd(base .. 'leased', ARGV[1], id)
     out[#out + 1] = 'OK'
   end
 end
+flush_sets()
 return out

@@ -3,4 +3,7 @@
 -- ARGV[1] now, ARGV[2] worker id, ARGV[3] limit, ARGV[4] lease ms, ARGV[5] revoked TTL ms
 -- Returns: { {id, task, args, attempt, deliveries, token, enqueued_at}, ... }
 -- @include lib
-return take(KEYS[1], tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
+local jobs = take(KEYS[1], tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
+flush_sets()
+flush_counts(KEYS[1])
+return jobs

@@ -17,4 +17,5 @@ redis.call('HSET', key, 's', 'PENDING', 'at', 1, 'd', 0, 'r', ARGV[1])
 enqueue_waiting(base, id, f[2], ARGV[1], f[3], tonumber(ARGV[1]))
 count(base, state, 'PENDING')
 redis.call('PUBLISH', ARGV[3], 'retried')
+flush_counts(base)
 return 'RETRIED'

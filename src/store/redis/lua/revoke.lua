@@ -23,4 +23,5 @@ redis.call('HSET', key, 's', 'REVOKED', 'tm', ARGV[3], 'err', ARGV[4], 'f', ARGV
 redis.call('ZADD', base .. 'kept', keep, id)
 count(base, state, 'REVOKED')
 redis.call('PUBLISH', ARGV[6], 'revoked')
+flush_counts(base)
 return 'REVOKED'

@@ -15,34 +15,36 @@ local woke = false
 for i = 8, #ARGV, 5 do
   local kind, id, token, payload, num = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local key = base .. 'job:' .. id
-  local refused = fence(key, token)
+  local refused, f = fence(key, token)
   if refused then
     codes[#codes + 1] = refused
   else
-    redis.call('ZREM', base .. 'leased', id)
-    redis.call('HDEL', key, 'l')
+    zrem(base .. 'leased', id)
     if kind == 'complete' or kind == 'complete_null' then
       local keep = now + tonumber(num)
-      redis.call('HSET', key, 's', 'SUCCESS', 'f', now, 'ku', keep)
-      if kind == 'complete' then redis.call('HSET', key, 'res', payload) end
-      redis.call('HDEL', key, 'err')
-      redis.call('ZADD', base .. 'kept', keep, id)
+      if kind == 'complete' then
+        redis.call('HSET', key, 's', 'SUCCESS', 'f', now, 'ku', keep, 'res', payload)
+      else
+        redis.call('HSET', key, 's', 'SUCCESS', 'f', now, 'ku', keep)
+      end
+      redis.call('HDEL', key, 'l', 'err')
+      zadd(base .. 'kept', keep, id)
       count(base, 'STARTED', 'SUCCESS')
     elseif kind == 'fail' then
       redis.call('HSET', key, 's', 'FAILURE', 'err', payload, 'f', now)
-      redis.call('ZADD', base .. 'failed', redis.call('HGET', key, 'sq'), id)
+      redis.call('HDEL', key, 'l')
+      zadd(base .. 'failed', f[4], id)
       count(base, 'STARTED', 'FAILURE')
     elseif kind == 'retry' then
-      local f = redis.call('HMGET', key, 'at', 'p', 'sq')
-      redis.call('HSET', key, 's', 'RETRY', 'err', payload, 'r', num, 'at', tonumber(f[1] or '1') + 1, 'd', 0)
-      enqueue_waiting(base, id, f[2], num, f[3], now)
+      redis.call('HSET', key, 's', 'RETRY', 'err', payload, 'r', num, 'at', tonumber(f[7] or '1') + 1, 'd', 0)
+      redis.call('HDEL', key, 'l')
+      enqueue_waiting(base, id, f[5], num, f[4], now)
       count(base, 'STARTED', 'RETRY')
       woke = true
     else -- release: back in line where it was, the delivery not counted
-      local f = redis.call('HMGET', key, 'p', 'r', 'sq')
-      redis.call('HSET', key, 's', 'PENDING')
-      redis.call('HINCRBY', key, 'd', -1)
-      enqueue_waiting(base, id, f[1], f[2], f[3], now)
+      redis.call('HSET', key, 's', 'PENDING', 'd', tonumber(f[8]) - 1)
+      redis.call('HDEL', key, 'l')
+      enqueue_waiting(base, id, f[5], f[6], f[4], now)
       count(base, 'STARTED', 'PENDING')
       woke = true
     end
@@ -54,4 +56,6 @@ if woke then redis.call('PUBLISH', ARGV[3], 'retry') end
 local jobs = {}
 local limit = tonumber(ARGV[5])
 if limit > 0 then jobs = take(base, now, ARGV[6], limit, tonumber(ARGV[7]), tonumber(ARGV[4])) end
+flush_sets()
+flush_counts(base)
 return { codes, jobs }
