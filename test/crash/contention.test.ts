@@ -1,16 +1,15 @@
-/** Many worker processes on one SQLite file: no job lost, none run twice. */
+/** Many worker processes on one store (an SQLite file, a Redis prefix): no job lost, none run twice. */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-import { rmSync } from 'node:fs';
-import { Conveyor } from '../../src/index.js';
-import { effects, scratch, startWorker, waitFor } from './processes.js';
+import { after, before, describe, it } from 'node:test';
+import { effects, scratch, startWorker, STORES, waitFor } from './processes.js';
 
-describe('three worker processes on one SQLite file', () => {
-  const s = scratch();
-  after(() => rmSync(s.dir, { recursive: true, force: true }));
+for (const store of STORES) describe(`three worker processes on one store (${store.name})`, () => {
+  const s = scratch(store);
+  before(() => store.ready());
+  after(() => s.remove());
 
   it('run 3,000 jobs, each exactly once', async () => {
-    const app = new Conveyor({ store: s.storeUrl });
+    const app = s.app();
     const workers = await Promise.all([1, 2, 3].map(() => startWorker(s.storeUrl, s.effectsFile, ['--concurrency', '20'])));
     const ids: string[] = [];
     // Send while the workers run, so reserves race with enqueues too.

@@ -1,19 +1,83 @@
 /** Real worker processes for the crash tests: the `conveyor worker` command, on a test's own store. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Conveyor, type ConveyorOptions } from '../../src/index.js';
+import { assertRedisReachable, deleteKeys, SHARED_REDIS_URL, uniquePrefix } from '../redis/servers.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = join(root, 'dist/src/cli/main.js');
 export const CRASH_APP = join(root, 'test/fixtures/crash-app.ts');
 
-/** A fresh folder with a store URL and an effects file. */
-export function scratch(): { dir: string; storeUrl: string; effectsFile: string } {
+/**
+ * A store engine the crash tests run against: every crash test file runs its tests once per
+ * entry, from the same code and with the same assertions.
+ */
+export interface StoreKind {
+  name: 'sqlite' | 'redis';
+  /** Fail fast, saying what is missing, when the engine's server is not there. */
+  ready(): Promise<void>;
+  /** A fresh store for a test whose scratch folder is `dir`: its URL, and how to remove it. */
+  fresh(dir: string): { url: string; remove(): Promise<void> };
+}
+
+export const STORES: readonly StoreKind[] = [
+  {
+    name: 'sqlite',
+    ready: async () => {},
+    // The file lives in the scratch folder, removed with it.
+    fresh: (dir) => ({ url: `sqlite:${join(dir, 'conveyor.db')}`, remove: async () => {} }),
+  },
+  {
+    name: 'redis',
+    ready: () => assertRedisReachable(SHARED_REDIS_URL),
+    // The shared Redis, under a key prefix of the test's own.
+    fresh: () => {
+      const prefix = uniquePrefix();
+      return { url: `${SHARED_REDIS_URL}?prefix=${prefix}`, remove: async () => void (await deleteKeys(SHARED_REDIS_URL, `*${prefix}*`)) };
+    },
+  },
+];
+
+/** A crash test's own store and folder. */
+export interface Scratch {
+  dir: string;
+  storeUrl: string;
+  /** Where the fixture handlers record their effects. */
+  effectsFile: string;
+  /**
+   * An app on this store, closed by `remove()` too: a test that fails before its own
+   * `app.close()` must not leave a Redis connection keeping the test file alive.
+   */
+  app(options?: Omit<ConveyorOptions, 'store'>): Conveyor;
+  /** Close the apps, delete the store and the folder. */
+  remove(): Promise<void>;
+}
+
+/** A fresh folder with a store (SQLite unless `store` says) and an effects file. */
+export function scratch(store: StoreKind = STORES[0]): Scratch {
   const dir = mkdtempSync(join(tmpdir(), 'conveyor-crash-'));
-  return { dir, storeUrl: `sqlite:${join(dir, 'conveyor.db')}`, effectsFile: join(dir, 'effects.log') };
+  const fresh = store.fresh(dir);
+  const apps: Conveyor[] = [];
+  return {
+    dir,
+    storeUrl: fresh.url,
+    effectsFile: join(dir, 'effects.log'),
+    app(options = {}) {
+      const app = new Conveyor({ ...options, store: fresh.url });
+      apps.push(app);
+      return app;
+    },
+    async remove() {
+      await killWorkers();
+      await Promise.all(apps.map((app) => app.close()));
+      await fresh.remove();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export interface WorkerProcess {
@@ -22,6 +86,20 @@ export interface WorkerProcess {
   output(): string;
   /** Resolves with the exit code (or signal name) when the process ends. */
   exited: Promise<number | string>;
+}
+
+const live = new Set<ChildProcess>();
+
+/**
+ * SIGKILL every worker process still running: an `after` hook, so a test that failed half-way
+ * leaves no worker behind (a live child would keep the test file from ever ending).
+ */
+export async function killWorkers(): Promise<void> {
+  await Promise.all([...live].map((child) => new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  })));
 }
 
 /** Start `conveyor worker` and wait for its banner. */
@@ -34,6 +112,8 @@ export async function startWorker(storeUrl: string, effectsFile: string, args: s
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  live.add(child);
+  void exited.then(() => live.delete(child));
   const w = { child, output: () => out, exited };
   await waitFor('worker banner', () => out.includes('[tasks]'), 20_000, () => out);
   return w;

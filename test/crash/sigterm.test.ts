@@ -1,16 +1,15 @@
 /** Real graceful shutdown: SIGTERM lets running jobs finish, or releases them after the grace period. */
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
-import { rmSync } from 'node:fs';
-import { Conveyor } from '../../src/index.js';
-import { effects, scratch, startWorker, waitFor } from './processes.js';
+import { after, before, describe, it } from 'node:test';
+import { effects, scratch, startWorker, STORES, waitFor } from './processes.js';
 
-describe('SIGTERM a worker', () => {
-  const s = scratch();
-  after(() => rmSync(s.dir, { recursive: true, force: true }));
+for (const store of STORES) describe(`SIGTERM a worker (${store.name})`, () => {
+  const s = scratch(store);
+  before(() => store.ready());
+  after(() => s.remove());
 
   it('waits for the running job to finish, records it, and exits 0', async () => {
-    const app = new Conveyor({ store: s.storeUrl });
+    const app = s.app();
     const r = await app.send('slow', [700]);
     const w = await startWorker(s.storeUrl, s.effectsFile, ['--concurrency', '2']);
     await waitFor('the job to start', async () => (await r.state()) === 'STARTED', 20_000, w.output);
@@ -22,7 +21,7 @@ describe('SIGTERM a worker', () => {
   });
 
   it('past the grace period, releases the job so another worker takes it at once, without counting a delivery', async () => {
-    const app = new Conveyor({ store: s.storeUrl });
+    const app = s.app();
     const r = await app.send('slow', [600_000]);
     // A long lease: if the job came back only by lease expiry, this test would time out.
     const w = await startWorker(s.storeUrl, s.effectsFile, ['--lease', '10m', '--shutdown-grace', '200ms']);
@@ -45,7 +44,7 @@ describe('SIGTERM a worker', () => {
   });
 
   it('a second signal exits at once', async () => {
-    const app = new Conveyor({ store: s.storeUrl });
+    const app = s.app();
     const r = await app.send('slow', [600_000]);
     const w = await startWorker(s.storeUrl, s.effectsFile, ['--shutdown-grace', '10m']);
     await waitFor('the job to start', async () => (await r.state()) === 'STARTED', 20_000, w.output);

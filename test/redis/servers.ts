@@ -91,20 +91,25 @@ export async function deleteKeys(url: string, match: string): Promise<number> {
 // ---- process bookkeeping: nothing outlives the test process ----
 
 const live = new Set<ChildProcess>();
+/** Folders of servers not stopped yet, removed at exit should a test not stop its server. */
+const folders = new Set<string>();
 let handlersInstalled = false;
+
+function killAll(): void {
+  for (const c of live) c.kill('SIGKILL');
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+}
 
 function track(child: ChildProcess): void {
   live.add(child);
   child.once('exit', () => live.delete(child));
   if (handlersInstalled) return;
   handlersInstalled = true;
-  process.once('exit', () => {
-    for (const c of live) c.kill('SIGKILL');
-  });
+  process.once('exit', killAll);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     // Kill the servers, then die of the same signal as we would have without this handler.
     process.once(signal, () => {
-      for (const c of live) c.kill('SIGKILL');
+      killAll();
       process.kill(process.pid, signal);
     });
   }
@@ -204,6 +209,11 @@ function spawnServer(dir: string, args: string[]): ServerProcess {
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   child.once('error', (err) => (out += `\nspawn ${REDIS_SERVER} failed: ${err.message}`));
+  // A server must not keep the test process alive by itself: a test that forgot stop() still
+  // ends, and the exit handler kills the server.
+  child.unref();
+  (child.stdout as unknown as { unref(): void }).unref();
+  (child.stderr as unknown as { unref(): void }).unref();
   return { child, output: () => out };
 }
 
@@ -260,6 +270,7 @@ export interface RedisServer {
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'conveyor-redis-'));
+  folders.add(dir);
   const args = [
     '--port', String(port),
     '--save', '',
@@ -293,6 +304,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
       stopped = true;
       await down('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
+      folders.delete(dir);
     },
   };
 }
@@ -318,6 +330,7 @@ export interface RedisCluster {
  */
 export async function startCluster(masters = 3): Promise<RedisCluster> {
   const root = mkdtempSync(join(tmpdir(), 'conveyor-redis-cluster-'));
+  folders.add(root);
   const servers: ServerProcess[] = [];
   let stopped = false;
   const stop = async () => {
@@ -325,6 +338,7 @@ export async function startCluster(masters = 3): Promise<RedisCluster> {
     stopped = true;
     await Promise.all(servers.map((s) => kill(s.child, 'SIGKILL')));
     rmSync(root, { recursive: true, force: true });
+    folders.delete(root);
   };
   try {
     const ports: number[] = [];

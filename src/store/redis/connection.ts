@@ -12,7 +12,10 @@ export interface RedisTarget {
   url?: string;
   /** Redis Cluster seed nodes; when given, the store uses a cluster client. */
   nodes?: { host: string; port: number }[];
-  /** How long a command waits for a lost connection to come back before failing. @default 10000 */
+  /**
+   * How long a command waits for a lost connection to come back before failing (ioredis'
+   * commandTimeout: measured between one and two times this). @default 10000
+   */
   maxRetryWaitMs?: number;
 }
 
