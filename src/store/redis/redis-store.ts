@@ -20,10 +20,10 @@ import type {
   EnqueueResult, JobRecord, LeaseRef, ListParams, NewJob, QueueStats, RecoverResult, ReserveParams, ReservedJob,
   Settlement, SettleAndReserveResult, Store, StoreOptions, WaitParams, WriteOutcome,
 } from '../store.js';
-import { Waiters } from '../waiters.js';
 import { decode, fenceOutcome, RETRY_CODES, REVOKE_CODES } from './codes.js';
 import { call, connect, describeTarget, type Client, type RedisTarget } from './connection.js';
 import { seqOf, toRecord } from './records.js';
+import { RedisWakeups } from './wakeups.js';
 import { defineScripts, runScript, type ScriptName } from './scripts.js';
 
 const DAY_MS = 86_400_000;
@@ -42,9 +42,7 @@ export class RedisStore implements Store {
   readonly capabilities = { crossProcessWakeups: true };
   readonly description: string;
   readonly #client: Client;
-  #subscriber: Client | undefined;
-  readonly #subscribed = new Set<string>();
-  readonly #waiters = new Waiters();
+  readonly #wakeups: RedisWakeups;
   readonly #prefix: string;
   readonly #now: () => number;
   readonly #revokedTtlMs: number;
@@ -60,6 +58,7 @@ export class RedisStore implements Store {
     this.#client = connect(options);
     this.#client.on('error', () => {}); // reconnects on its own; failed commands report through call()
     defineScripts(this.#client);
+    this.#wakeups = new RedisWakeups(this.#client, this.description);
   }
 
   /** The base of a queue's keys: its hash tag. */
@@ -78,7 +77,7 @@ export class RedisStore implements Store {
   /** Run a script; a write made through this handle wakes this handle's waiters at once. */
   async #run(name: ScriptName, queue: string, args: (string | number)[]): Promise<unknown> {
     const result = await call(this.description, () => runScript(this.#client, name, this.#base(queue), args));
-    if (name !== 'peek' && name !== 'renew') this.#waiters.notify();
+    if (name !== 'peek' && name !== 'renew') this.#wakeups.notify();
     return result;
   }
 
@@ -309,41 +308,20 @@ export class RedisStore implements Store {
   }
 
   waitForChange(params: WaitParams): Promise<void> {
-    if (params.signal?.aborted) return Promise.resolve();
-    // Wait first, synchronously, so a write made right after this call is not missed while the
-    // subscription is being set up; then cut the wait short when a scheduled job comes due.
-    const cut = new AbortController();
-    const onAbort = () => cut.abort();
-    params.signal?.addEventListener('abort', onAbort, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    const waiting = this.#waiters.wait(params.timeoutMs, cut.signal);
     const queues = params.queues ?? [];
-    void (async () => {
-      await this.#subscribe(queues.length ? queues.map((q) => this.#wakeChannel(q)) : [this.#settledChannel]);
-      for (const queue of queues) {
-        const [, score] = await this.#client.zrange(`${this.#base(queue)}scheduled`, '0', '0', 'WITHSCORES');
-        if (score !== undefined && !cut.signal.aborted) {
-          clearTimeout(timer);
-          timer = setTimeout(onAbort, Math.max(0, Number(score) - this.#now()));
-        }
-      }
-    })().catch(() => {}); // unreachable Redis: the wait ends by its timeout
-    return waiting.finally(() => {
-      clearTimeout(timer);
-      params.signal?.removeEventListener('abort', onAbort);
-    });
+    const channels = queues.length ? queues.map((q) => this.#wakeChannel(q)) : [this.#settledChannel];
+    return this.#wakeups.wait(params.timeoutMs, params.signal, channels, () => this.#nextDue(queues));
   }
 
-  async #subscribe(channels: string[]): Promise<void> {
-    const missing = channels.filter((c) => !this.#subscribed.has(c));
-    if (missing.length === 0) return;
-    if (!this.#subscriber) {
-      this.#subscriber = (this.#client as Redis).duplicate();
-      this.#subscriber.on('error', () => {});
-      this.#subscriber.on('message', () => this.#waiters.notify());
+  /** When the earliest scheduled job of these queues comes due, as a real-clock epoch ms. */
+  async #nextDue(queues: readonly string[]): Promise<number | undefined> {
+    let due: number | undefined;
+    for (const queue of queues) {
+      const [, score] = await this.#client.zrange(`${this.#base(queue)}scheduled`, '0', '0', 'WITHSCORES');
+      // Scores are on the store's clock; convert the distance to the real clock the timer uses.
+      if (score !== undefined) due = Math.min(due ?? Infinity, Date.now() + Number(score) - this.#now());
     }
-    for (const c of missing) this.#subscribed.add(c);
-    await call(this.description, () => this.#subscriber!.subscribe(...missing));
+    return due;
   }
 
   /** The underlying client, for tests that build broken states by hand. @internal */
@@ -352,8 +330,7 @@ export class RedisStore implements Store {
   }
 
   async close(): Promise<void> {
-    this.#waiters.notify();
-    this.#subscriber?.disconnect();
+    this.#wakeups.close();
     await this.#client.quit().catch(() => this.#client.disconnect());
   }
 }
