@@ -37,13 +37,43 @@ export interface TaskContext {
 }
 
 /** Fields a context is built from. */
-export type ContextFields = Omit<TaskContext, 'retry'>;
+export type ContextFields = Omit<TaskContext, 'retry' | 'signal'>;
 
-/** Make a task context. */
-export function createContext(fields: ContextFields): TaskContext {
-  return {
-    ...fields,
-    retry: (options: RetryOptions = {}) =>
-      new Retry(options.countdown === undefined ? undefined : toMs(options.countdown, 'ctx.retry({ countdown })'), options.cause),
-  };
+/**
+ * A task's context. A class, not an object literal, and `signal` read from the controller only
+ * when the handler asks for it: building an AbortSignal costs ~3.6 µs and garbage per job, and
+ * most handlers never look.
+ */
+class Context implements TaskContext {
+  readonly id: string;
+  readonly name: string;
+  readonly queue: string;
+  readonly attempt: number;
+  readonly deliveries: number;
+  readonly fencingToken: number;
+  readonly #controller: AbortController;
+
+  constructor(fields: ContextFields, controller: AbortController) {
+    this.id = fields.id;
+    this.name = fields.name;
+    this.queue = fields.queue;
+    this.attempt = fields.attempt;
+    this.deliveries = fields.deliveries;
+    this.fencingToken = fields.fencingToken;
+    this.#controller = controller;
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  // No `this`: a handler may destructure it (`const { retry } = ctx`).
+  retry(options: RetryOptions = {}): Retry {
+    return new Retry(options.countdown === undefined ? undefined : toMs(options.countdown, 'ctx.retry({ countdown })'), options.cause);
+  }
+}
+
+/** Make a task context; `controller` aborts its `signal`. */
+export function createContext(fields: ContextFields, controller: AbortController): TaskContext {
+  return new Context(fields, controller);
 }

@@ -139,8 +139,7 @@ export class Task<A extends unknown[] = unknown[], R = unknown> {
   async run(...args: A): Promise<Awaited<R>> {
     const ctx = createContext({
       id: `local-${this.name}`, name: this.name, queue: this.options.job.queue, attempt: 1, deliveries: 1, fencingToken: 0,
-      signal: new AbortController().signal,
-    });
+    }, new AbortController());
     return await this.handler(ctx, ...args);
   }
 }

@@ -160,6 +160,12 @@ export interface WaitParams {
 export interface StoreCapabilities {
   /** `waitForChange` wakes on writes from other processes, not only on its timeout. */
   crossProcessWakeups: boolean;
+  /**
+   * Calls are served by another process (a server) that works while this one runs JavaScript,
+   * so a worker keeps two settle-and-reserve exchanges in flight to overlap the two. An
+   * in-process engine (SQLite) gains nothing from it and would commit smaller batches.
+   */
+  remoteCalls: boolean;
 }
 
 /** The contract every engine implements. All times are epoch ms from the store's clock. */

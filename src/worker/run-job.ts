@@ -47,8 +47,8 @@ export function runJob(app: Conveyor, job: ReservedJob, logger: Logger): Running
       args = JSON.parse(job.argsJson) as unknown[];
       const ctx = createContext({
         id: job.id, name: job.task, queue: job.queue, attempt: job.attempt, deliveries: job.deliveries,
-        fencingToken: job.token, signal: controller.signal,
-      });
+        fencingToken: job.token,
+      }, controller);
       const result = await withTimeLimit(task, controller, task.handler(ctx, ...(args as never[])));
       const resultJson = task.options.ignoreResult ? null : toJson(result === undefined ? null : result, 'result', task.options.job.maxPayloadBytes);
       return { kind: 'complete', id: job.id, token: job.token, resultJson, resultTtlMs: task.options.resultTtlMs };

@@ -71,6 +71,18 @@ export class Worker {
   readonly #recovery: IntervalLoop;
   #kick: (() => void) | undefined;
   #stopping = false;
+  /**
+   * Exchanges (settle + reserve round trips) kept in flight: 2 on a store served by another
+   * process, so it runs one while this process runs the jobs the other brought back, instead of
+   * each waiting for the other; each then reserves at most half the slots, never more than are free.
+   */
+  readonly #maxInFlight: number;
+  /** Exchanges in flight, the slots their settlements free, and the slots reserved jobs will fill. */
+  #inFlight = 0;
+  #settlingCount = 0;
+  #promised = 0;
+  /** The last reserve brought fewer jobs than asked: wait for a change before asking again. */
+  #storeDry = false;
   #loop: Promise<void> | undefined;
   /** Jobs settled since start, by outcome. */
   readonly counts = { succeeded: 0, failed: 0, retried: 0, released: 0, lost: 0 };
@@ -78,6 +90,7 @@ export class Worker {
   constructor(app: Conveyor, options: WorkerOptions = {}) {
     this.#app = app;
     this.#store = app.store;
+    this.#maxInFlight = this.#store.capabilities.remoteCalls ? 2 : 1;
     this.logger = options.logger ?? pino({ level: 'info' }, pino.destination(2));
     this.id = options.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     this.queues = options.queues?.length ? [...options.queues] : defaultQueues(app);
@@ -119,7 +132,7 @@ export class Worker {
     const graceMs = options.grace === undefined ? this.#graceMs : toMs(options.grace, 'grace');
     this.#stopping = true;
     this.#wake();
-    if (this.#slots.size > 0 || this.#outbox.length > 0) {
+    if (this.#busy()) {
       this.logger.info({ running: this.#slots.size, graceMs }, 'warm shutdown: waiting for running jobs');
       const drained = await this.#drain(graceMs);
       if (!drained) await this.#releaseAll();
@@ -139,14 +152,51 @@ export class Worker {
   }
 
   async #run(): Promise<void> {
-    while (!this.#stopping || this.#slots.size > 0 || this.#outbox.length > 0) {
-      const { free, jobs } = await this.#exchange(!this.#stopping);
-      for (const job of jobs) void this.#start(job);
-      if (jobs.length > 0 && jobs.length === free) continue;
+    while (!this.#stopping || this.#busy()) {
+      const free = this.#stopping || this.#storeDry ? 0 : this.#free(0);
+      if (this.#inFlight < this.#maxInFlight && (this.#outbox.length > 0 || free > 0)) {
+        void this.#launch();
+        continue;
+      }
       // Stopping and the last outcome just written: nobody is left to wake an idle loop.
-      if (this.#stopping && this.#slots.size === 0 && this.#outbox.length === 0) break;
-      // Nothing more to take now: sleep until a job ends, the store changes, or a poll interval passes.
-      if (this.#outbox.length === 0) await this.#idle(free > 0 && jobs.length < free);
+      if (this.#stopping && !this.#busy()) break;
+      // Nothing to send now: sleep until a job ends, an exchange returns, the store changes, or a poll interval passes.
+      const waitForStore = this.#storeDry && this.#inFlight === 0 && !this.#stopping && this.#free(0) > 0;
+      await this.#idle(waitForStore);
+      if (waitForStore) this.#storeDry = false;
+    }
+  }
+
+  /** Jobs held, outcomes to write, exchanges out, or reserved jobs about to start. */
+  #busy(): boolean {
+    return this.#slots.size > 0 || this.#outbox.length > 0 || this.#inFlight > 0 || this.#promised > 0;
+  }
+
+  /** Slots a reserve may fill now, counting `settled` outbox entries it settles as free. */
+  #free(settled: number): number {
+    return this.concurrency - (this.#slots.size - this.#settlingCount - settled) - this.#promised;
+  }
+
+  /** One exchange in the background; the loop is woken when it returns. */
+  async #launch(): Promise<void> {
+    this.#inFlight++;
+    try {
+      // Called before the exchange gives back the slots it promised, so no other exchange counts
+      // them as free. With two in flight the jobs run in the next macrotask: the other exchange's
+      // request (its jobs ended in this one) is written first, and Redis works on it meanwhile.
+      const start = (jobs: ReservedJob[]) => {
+        if (this.#maxInFlight === 1) return jobs.forEach((job) => void this.#start(job));
+        this.#promised += jobs.length;
+        setImmediate(() => {
+          this.#promised -= jobs.length;
+          for (const job of jobs) void this.#start(job);
+        });
+      };
+      const { free, jobs } = await this.#exchange(!this.#stopping, Math.ceil(this.concurrency / this.#maxInFlight), start);
+      if (free > 0 && jobs.length < free) this.#storeDry = true;
+    } finally {
+      this.#inFlight--;
+      this.#wake();
     }
   }
 
@@ -163,20 +213,27 @@ export class Worker {
    * Write the outbox and, when `reserve`, reserve jobs for the slots that frees, in one
    * transition: a burst of short jobs costs one commit per batch, not two.
    */
-  async #exchange(reserve: boolean): Promise<{ free: number; jobs: ReservedJob[] }> {
+  async #exchange(reserve: boolean, maxReserve = this.concurrency, start?: (jobs: ReservedJob[]) => void): Promise<{ free: number; jobs: ReservedJob[] }> {
     // Let jobs finishing in this same turn join the batch.
-    if (this.#outbox.length > 0 && this.#slots.size > this.#outbox.length) await nextTurn();
+    if (this.#outbox.length > 0 && this.#slots.size - this.#settlingCount > this.#outbox.length) await nextTurn();
     const batch = this.#outbox;
     this.#outbox = [];
     for (const b of batch) b.slot.settling = true;
     // Settling the batch frees its slots.
-    const free = reserve ? this.concurrency - this.#slots.size + batch.length : 0;
+    const free = reserve ? Math.max(0, Math.min(maxReserve, this.#free(batch.length))) : 0;
     if (batch.length === 0 && free <= 0) return { free: 0, jobs: [] };
     const params = free > 0 ? { queues: this.queues, workerId: this.id, limit: free, leaseMs: this.leaseMs } : null;
+    this.#settlingCount += batch.length;
+    this.#promised += free;
     try {
-      if (batch.length === 0) return { free, jobs: await this.#store.jobsReserve(params!) };
+      if (batch.length === 0) {
+        const jobs = await this.#store.jobsReserve(params!);
+        start?.(jobs);
+        return { free, jobs };
+      }
       const { outcomes, jobs } = await this.#store.jobsSettleAndReserve({ settlements: batch.map((b) => b.settlement), reserve: params });
       this.#settled(batch, outcomes);
+      start?.(jobs);
       return { free, jobs };
     } catch (err) {
       // Keep the outcomes and try again after a pause; the leases are still renewed meanwhile.
@@ -185,6 +242,9 @@ export class Worker {
       this.#outbox.unshift(...batch);
       await new Promise((r) => setTimeout(r, Math.min(this.#pollMs, 1000)));
       return { free: 0, jobs: [] };
+    } finally {
+      this.#settlingCount -= batch.length;
+      this.#promised -= free;
     }
   }
 
@@ -238,6 +298,8 @@ export class Worker {
   }
 
   async #releaseAll(): Promise<void> {
+    // An exchange still out may bring jobs back: let them land in their slots, so they are released too.
+    while (this.#inFlight > 0 || this.#promised > 0) await new Promise((r) => setTimeout(r, 5));
     const slots = [...this.#slots.values()].filter((s) => !this.#outbox.some((o) => o.slot === s));
     for (const slot of slots) {
       slot.released = true;

@@ -26,7 +26,7 @@ export function connect(target: RedisTarget): Client {
     // Retry while reconnecting; each command is bounded by commandTimeout instead of a count.
     maxRetriesPerRequest: null,
     commandTimeout: target.maxRetryWaitMs ?? 10_000,
-    enableAutoPipelining: true,
+    enableAutoPipelining: false,
     retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
   };
   if (target.nodes?.length) {

@@ -39,7 +39,7 @@ export interface RedisStoreOptions extends StoreOptions, RedisTarget {
 type Raw = [string, string, string, string, number, number, string];
 
 export class RedisStore implements Store {
-  readonly capabilities = { crossProcessWakeups: true };
+  readonly capabilities = { crossProcessWakeups: true, remoteCalls: true };
   readonly description: string;
   readonly #client: Client;
   readonly #wakeups: RedisWakeups;

@@ -54,7 +54,8 @@ export class RedisWakeups {
     if (!this.#subscriber) {
       this.#subscriber = (this.#client as Redis).duplicate();
       this.#subscriber.on('error', () => {});
-      this.#subscriber.on('message', () => this.#waiters.notify());
+      // Remembered when nobody waits yet: a worker in the middle of a store call waits right after it.
+      this.#subscriber.on('message', () => this.#waiters.notify(true));
     }
     for (const c of missing) this.#subscribed.add(c);
     await call(this.#description, () => this.#subscriber!.subscribe(...missing));

@@ -60,7 +60,7 @@ export class SqliteStore implements Store {
     this.#sql = prepareStatements(this.#db);
     this.#transaction = this.#db.transaction((fn: () => unknown) => fn());
     this.#wakeup = new Wakeup(memory ? undefined : path);
-    this.capabilities = { crossProcessWakeups: this.#wakeup.crossProcess };
+    this.capabilities = { crossProcessWakeups: this.#wakeup.crossProcess, remoteCalls: false };
     this.description = `sqlite:${path}`;
   }
 

@@ -1,0 +1,185 @@
+/**
+ * The Redis bench's output: a plain table in a stable format, one line per figure
+ * (`name  unit  conveyor  bullmq  ratio  target  verdict  detail`, ratio = Conveyor / BullMQ), and
+ * `bench/RESULTS-redis.md` with the same figures, the verdict per target, the top Redis
+ * commands, the machine and the command. A hand-written part after {@link NOTES_MARKER} in the
+ * existing file is kept when the file is rewritten.
+ */
+import type { Machine } from './report.js';
+import type { SideName } from './redis-side.js';
+
+/** One line of the table. */
+export interface Row {
+  name: string;
+  unit: 'jobs/s' | 'ms' | 'calls/job' | 'µs/job' | 'bytes/job';
+  conveyor: number | undefined;
+  bullmq: number | undefined;
+  /** Which way is better: more jobs/s, fewer ms, calls, µs or bytes. */
+  better: 'higher' | 'lower';
+  /** `ratio`: Conveyor / BullMQ at least this; `no-worse`: Conveyor's figure at most BullMQ's. */
+  target?: { ratio: number } | 'no-worse';
+  detail: string;
+}
+
+export type Verdict = 'met' | 'NOT MET' | 'n/a' | '';
+
+const DIGITS: Record<Row['unit'], number> = { 'jobs/s': 0, ms: 0, 'calls/job': 2, 'µs/job': 1, 'bytes/job': 0 };
+
+const fmt = (v: number | undefined, unit: Row['unit']): string =>
+  v === undefined ? '-' : v.toLocaleString('en-US', { minimumFractionDigits: DIGITS[unit], maximumFractionDigits: DIGITS[unit] });
+
+export function ratioOf(row: Row): number | undefined {
+  if (row.conveyor === undefined || row.bullmq === undefined || row.bullmq === 0) return undefined;
+  return row.conveyor / row.bullmq;
+}
+
+export function verdictOf(row: Row): Verdict {
+  if (!row.target) return '';
+  if (row.conveyor === undefined || row.bullmq === undefined) return 'n/a';
+  if (row.target === 'no-worse') return (row.better === 'lower' ? row.conveyor <= row.bullmq : row.conveyor >= row.bullmq) ? 'met' : 'NOT MET';
+  const ratio = ratioOf(row);
+  return ratio !== undefined && ratio >= row.target.ratio ? 'met' : 'NOT MET';
+}
+
+function targetText(row: Row): string {
+  if (!row.target) return '';
+  if (row.target === 'no-worse') return row.better === 'lower' ? '<= BullMQ' : '>= BullMQ';
+  return `>= ${row.target.ratio.toFixed(2)}x`;
+}
+
+/** The plain table: fixed columns, one line per figure. */
+export function formatTable(rows: readonly Row[]): string {
+  const width = Math.max(...rows.map((r) => r.name.length), 'name'.length) + 2;
+  const line = (c: string[]) =>
+    `${c[0]!.padEnd(width)}${c[1]!.padEnd(10)}${c[2]!.padStart(10)}${c[3]!.padStart(10)}${c[4]!.padStart(7)}  ${c[5]!.padEnd(10)}${c[6]!.padEnd(9)}${c[7]}`.trimEnd();
+  return [
+    line(['name', 'unit', 'conveyor', 'bullmq', 'ratio', 'target', 'verdict', 'detail']),
+    ...rows.map((r) => {
+      const ratio = ratioOf(r);
+      return line([r.name, r.unit, fmt(r.conveyor, r.unit), fmt(r.bullmq, r.unit), ratio === undefined ? '-' : ratio.toFixed(2), targetText(r), verdictOf(r), r.detail]);
+    }),
+  ].join('\n');
+}
+
+/** One line per target row: `name: met (ratio 2.31, target >= 2.00x)`. */
+export function formatVerdicts(rows: readonly Row[]): string {
+  return rows
+    .filter((r) => r.target)
+    .map((r) => {
+      const ratio = ratioOf(r);
+      return `${r.name}: ${verdictOf(r)} (conveyor ${fmt(r.conveyor, r.unit)} ${r.unit}, bullmq ${fmt(r.bullmq, r.unit)} ${r.unit}, ratio ${ratio === undefined ? '-' : ratio.toFixed(2)}, target ${targetText(r)})`;
+    })
+    .join('\n');
+}
+
+/** Top commands of one processing run, per job. */
+export interface CommandMix {
+  side: SideName;
+  concurrency: number;
+  perJob: number;
+  top: [name: string, perJob: number][];
+}
+
+export function formatCommandMix(mixes: readonly CommandMix[]): string {
+  return mixes
+    .map((m) => `${`c${m.concurrency}`.padEnd(6)}${m.side.padEnd(10)}${m.perJob.toFixed(2).padStart(7)}/job: ${m.top.map(([n, v]) => `${n} ${v.toFixed(2)}`).join(', ')}`)
+    .join('\n');
+}
+
+export interface RedisResultsDoc {
+  date: Date;
+  command: string;
+  params: string;
+  machine: Pick<Machine, 'nproc' | 'cpu' | 'memoryGiB' | 'os' | 'node'>;
+  redis: { url: string; version: string; persistence: string; clients: number; keys: number };
+  libraries: string;
+  load: [number, number];
+  totalSeconds: number;
+  rows: readonly Row[];
+  mixes: readonly CommandMix[];
+  leftKeys: number;
+}
+
+/** Everything from this line on in an existing results file is kept when it is rewritten. */
+export const NOTES_MARKER = '<!-- notes: written by hand, kept when the file is regenerated -->';
+
+export function formatRedisResults(doc: RedisResultsDoc, keptNotes: string | undefined): string {
+  const m = doc.machine;
+  const md = (s: string) => s.replace(/\|/g, '\\|');
+  const mdRow = (r: Row) => {
+    const ratio = ratioOf(r);
+    return `| ${md(r.name)} | ${r.unit} | ${fmt(r.conveyor, r.unit)} | ${fmt(r.bullmq, r.unit)} | ${ratio === undefined ? '-' : ratio.toFixed(2)} | ${md(targetText(r))} | ${verdictOf(r)} | ${md(r.detail)} |`;
+  };
+  return `# Redis store benchmark: Conveyor against BullMQ
+
+Generated by \`bench/redis.ts\`; rerun it to refresh this file. The SQLite store's figures are in
+[RESULTS.md](RESULTS.md).
+
+- Date: ${doc.date.toISOString()}
+- Command: \`${doc.command}\`
+- ${doc.params}; whole run ${doc.totalSeconds.toFixed(0)} s
+- Machine: nproc ${m.nproc}, ${m.cpu}, ${m.memoryGiB} GiB RAM, ${m.os}, Node ${m.node}
+- Redis ${doc.redis.version} at \`${doc.redis.url}\` (shared: ${doc.redis.clients} client(s) connected and ${doc.redis.keys.toLocaleString('en-US')} key(s) in the db at start), ${doc.redis.persistence}
+- ${doc.libraries}
+- Load average (1 min) at start ${doc.load[0].toFixed(2)}, at end ${doc.load[1].toFixed(2)}: other work on the machine (or on the shared Redis) skews the figures
+- Keys of this run left in Redis afterwards: ${doc.leftKeys}
+
+## Figures
+
+ratio = Conveyor / BullMQ (above 1 is better for jobs/s, below 1 for ms, calls, µs and bytes).
+
+| name | unit | conveyor | bullmq | ratio | target | verdict | detail |
+| --- | --- | ---: | ---: | ---: | --- | --- | --- |
+${doc.rows.map(mdRow).join('\n')}
+
+## Targets
+
+\`\`\`
+${formatVerdicts(doc.rows)}
+\`\`\`
+
+## Redis commands per job, top commands (processing runs)
+
+Commands run inside Lua scripts are counted, as \`INFO commandstats\` counts them, beside the
+\`evalsha\` that ran them.
+
+\`\`\`
+${formatCommandMix(doc.mixes)}
+\`\`\`
+
+Plain table, as printed:
+
+\`\`\`
+${formatTable(doc.rows)}
+\`\`\`
+
+## How to read it
+
+- Both sides run on the same Redis in the same run, each measurement in a fresh key prefix
+  that is deleted right after it; the order of the two sides alternates from one scenario to
+  the next. Nothing is flushed.
+- \`process.cC\`: jobs enqueued first (bulk), then ONE worker process at concurrency C
+  (\`node dist/bench/worker.js <redis url>?prefix=… C\` at logger level warn, or
+  \`node dist/bench/bullmq-worker.js … C\` with BullMQ's defaults). jobs/s = jobs / (last finish −
+  first start) from each side's own job timestamps (Conveyor's \`startedAt\`/\`finishedAt\`,
+  BullMQ's \`processedOn\`/\`finishedOn\`), so process startup does not count; \`wall\` is spawn
+  to the moment the worker reported every job done.
+- \`redis.cmds.cC\`: \`INFO commandstats\` calls between just before the worker process is
+  spawned and the moment it reported every job done, divided by the jobs; the driver sends no
+  command in between (it learns of progress from the worker's stdout), and its own INFO calls
+  are left out. Other clients of a shared Redis would add to it.
+- \`node.cpu.cC\`: \`process.cpuUsage()\` of the worker process (user + system) from before it
+  creates its worker and connections to the stop signal, per job. \`redis.cpu.cC\`: the Redis
+  server's used_cpu_user + used_cpu_sys over the same window as the commands, per job.
+- \`enqueue.*\`: the driver's clock around sending all jobs, connected and scripts loaded
+  beforehand. \`sequential\` awaits each \`delay\` / \`queue.add\`; \`concurrent\` is \`Promise.all\`
+  of 1,000 of them at a time; \`bulk1000\` is \`store.jobsEnqueue\` / \`queue.addBulk\` of 1,000 jobs.
+- \`latency.*\`: one worker process at concurrency 10, connected and idle (it ran one warm-up job,
+  then waited 0.5 s), jobs sent on a steady schedule; per job start − enqueue from the jobs' own
+  timestamps (Conveyor's \`enqueuedAt\`/\`startedAt\`, BullMQ's \`timestamp\`/\`processedOn\`), both
+  in whole milliseconds; nearest-rank percentiles.
+- \`memory.queued\`: \`INFO memory\` used_memory after sending the jobs in bulk minus before, per
+  job; BullMQ's figure includes its events stream (capped at about 10,000 entries).
+
+${keptNotes ?? `${NOTES_MARKER}\n`}`;
+}
