@@ -78,7 +78,7 @@ export class Worker {
    */
   readonly #maxInFlight: number;
   /** Exchanges in flight, the slots their settlements free, and the slots reserved jobs will fill. */
-  #inFlight = 0;
+  readonly #inFlight = new Set<Promise<void>>();
   #settlingCount = 0;
   #promised = 0;
   /** The last reserve brought fewer jobs than asked: wait for a change before asking again. */
@@ -154,14 +154,18 @@ export class Worker {
   async #run(): Promise<void> {
     while (!this.#stopping || this.#busy()) {
       const free = this.#stopping || this.#storeDry ? 0 : this.#free(0);
-      if (this.#inFlight < this.#maxInFlight && (this.#outbox.length > 0 || free > 0)) {
-        void this.#launch();
+      if (this.#inFlight.size < this.#maxInFlight && (this.#outbox.length > 0 || free > 0)) {
+        const exchange: Promise<void> = this.#launch().finally(() => {
+          this.#inFlight.delete(exchange);
+          this.#wake();
+        });
+        this.#inFlight.add(exchange);
         continue;
       }
       // Stopping and the last outcome just written: nobody is left to wake an idle loop.
       if (this.#stopping && !this.#busy()) break;
       // Nothing to send now: sleep until a job ends, an exchange returns, the store changes, or a poll interval passes.
-      const waitForStore = this.#storeDry && this.#inFlight === 0 && !this.#stopping && this.#free(0) > 0;
+      const waitForStore = this.#storeDry && this.#inFlight.size === 0 && !this.#stopping && this.#free(0) > 0;
       await this.#idle(waitForStore);
       if (waitForStore) this.#storeDry = false;
     }
@@ -169,7 +173,7 @@ export class Worker {
 
   /** Jobs held, outcomes to write, exchanges out, or reserved jobs about to start. */
   #busy(): boolean {
-    return this.#slots.size > 0 || this.#outbox.length > 0 || this.#inFlight > 0 || this.#promised > 0;
+    return this.#slots.size > 0 || this.#outbox.length > 0 || this.#inFlight.size > 0 || this.#promised > 0;
   }
 
   /** Slots a reserve may fill now, counting `settled` outbox entries it settles as free. */
@@ -177,27 +181,21 @@ export class Worker {
     return this.concurrency - (this.#slots.size - this.#settlingCount - settled) - this.#promised;
   }
 
-  /** One exchange in the background; the loop is woken when it returns. */
+  /** One exchange in the background (the loop tracks it in #inFlight and is woken when it returns). */
   async #launch(): Promise<void> {
-    this.#inFlight++;
-    try {
-      // Called before the exchange gives back the slots it promised, so no other exchange counts
-      // them as free. With two in flight the jobs run in the next macrotask: the other exchange's
-      // request (its jobs ended in this one) is written first, and Redis works on it meanwhile.
-      const start = (jobs: ReservedJob[]) => {
-        if (this.#maxInFlight === 1) return jobs.forEach((job) => void this.#start(job));
-        this.#promised += jobs.length;
-        setImmediate(() => {
-          this.#promised -= jobs.length;
-          for (const job of jobs) void this.#start(job);
-        });
-      };
-      const { free, jobs } = await this.#exchange(!this.#stopping, Math.ceil(this.concurrency / this.#maxInFlight), start);
-      if (free > 0 && jobs.length < free) this.#storeDry = true;
-    } finally {
-      this.#inFlight--;
-      this.#wake();
-    }
+    // Called before the exchange gives back the slots it promised, so no other exchange counts
+    // them as free. With two in flight the jobs run in the next macrotask: the other exchange's
+    // request (its jobs ended in this one) is written first, and Redis works on it meanwhile.
+    const start = (jobs: ReservedJob[]) => {
+      if (this.#maxInFlight === 1) return jobs.forEach((job) => void this.#start(job));
+      this.#promised += jobs.length;
+      setImmediate(() => {
+        this.#promised -= jobs.length;
+        for (const job of jobs) void this.#start(job);
+      });
+    };
+    const { free, jobs } = await this.#exchange(!this.#stopping, Math.ceil(this.concurrency / this.#maxInFlight), start);
+    if (free > 0 && jobs.length < free) this.#storeDry = true;
   }
 
   async #start(job: ReservedJob): Promise<void> {
@@ -299,7 +297,8 @@ export class Worker {
 
   async #releaseAll(): Promise<void> {
     // An exchange still out may bring jobs back: let them land in their slots, so they are released too.
-    while (this.#inFlight > 0 || this.#promised > 0) await new Promise((r) => setTimeout(r, 5));
+    await Promise.all(this.#inFlight);
+    if (this.#promised > 0) await nextTurn(); // their jobs start in the next macrotask
     const slots = [...this.#slots.values()].filter((s) => !this.#outbox.some((o) => o.slot === s));
     for (const slot of slots) {
       slot.released = true;
