@@ -33,7 +33,8 @@ function insertRows(db: Database.Database, n: number): number {
   // Rows are built before the clock starts: this measures SQLite, not UUIDs.
   const rows = Array.from({ length: n }, (_, i) => ({
     id: randomUUID(), task: 'bench.noop', queue: 'default', args: `[${i}]`, priority: 0,
-    runAt: now, expiresAt: null, now, maxDeliveries: 5,
+    runAt: now, expiresAt: null, now, maxDeliveries: 5, idemKey: null, idemTtl: null, callbacks: null, chord: null,
+    parent: null, state: 'PENDING', error: null, finishedAt: null,
   }));
   const insertBatch = db.transaction((batch: typeof rows) => {
     for (const row of batch) insert.run(row);

@@ -2,12 +2,16 @@
  * `Conveyor`, the app: configuration, the task registry and the store. One per process; the web
  * server and the worker import the same module so both know the same tasks.
  */
+import { pino, type Logger } from 'pino';
+import { callbacksOf, type CanvasSender } from './canvas.js';
 import { toMs, type Duration } from './duration.js';
 import { InvalidArgumentError } from './errors.js';
 import { buildJob, DEFAULT_MAX_PAYLOAD_BYTES, type ApplyOptions, type JobDefaults } from './message.js';
+import { Pool } from './pool.js';
 import { AsyncResult } from './result.js';
+import { Reconciler, type ReconcileOptions } from './scheduler/reconcile.js';
 import { DEFAULT_STORE_URL, openStore, parseStoreUrl } from './store/open.js';
-import type { EnqueueResult, NewJob, Store } from './store/store.js';
+import type { Counters, EnqueueResult, NewJob, Store } from './store/store.js';
 import { resolveTaskOptions, Task, type TaskDefaults, type TaskHandler, type TaskOptions, type TaskSender } from './task.js';
 
 /** A job sent this turn, waiting to be written with the others. */
@@ -34,6 +38,8 @@ export interface ConveyorOptions {
   maxPayloadBytes?: number;
   /** The clock, injectable for tests. @default Date.now */
   clock?: () => number;
+  /** Where the app logs (a pool's double release, for one). @default a pino logger at `info` on stderr */
+  logger?: Logger;
 }
 
 /**
@@ -42,7 +48,7 @@ export interface ConveyorOptions {
  * export const app = new Conveyor({ store: 'sqlite:./conveyor.db' });
  * export const add = app.task({ name: 'add' }, async (ctx, a: number, b: number) => a + b);
  */
-export class Conveyor implements TaskSender {
+export class Conveyor implements TaskSender, CanvasSender {
   readonly #tasks = new Map<string, Task<never[], unknown>>();
   readonly #defaults: TaskDefaults;
   readonly #clock: () => number;
@@ -52,9 +58,12 @@ export class Conveyor implements TaskSender {
   readonly #givenStore: boolean;
   /** Jobs sent this turn, not yet written. */
   #sending: PendingSend[] | undefined;
+  readonly #reconcilers = new Map<string, Reconciler>();
+  #logger: Logger | undefined;
 
   constructor(options: ConveyorOptions = {}) {
     this.#clock = options.clock ?? Date.now;
+    this.#logger = options.logger;
     this.#givenStore = typeof options.store === 'object';
     if (typeof options.store === 'object') this.#store = options.store;
     this.#storeUrl = typeof options.store === 'string' ? options.store : (process.env.CONVEYOR_STORE || DEFAULT_STORE_URL);
@@ -78,6 +87,12 @@ export class Conveyor implements TaskSender {
   /** The queue of tasks that do not name one. */
   get defaultQueue(): string {
     return this.#defaults.queue;
+  }
+
+  /** The app's logger. */
+  get logger(): Logger {
+    this.#logger ??= pino({ level: 'info' }, pino.destination(2));
+    return this.#logger;
   }
 
   /** The app's clock. */
@@ -128,8 +143,14 @@ export class Conveyor implements TaskSender {
   /** @internal */
   async sendJob<R>(name: string, args: readonly unknown[], defaults: JobDefaults, options: ApplyOptions): Promise<AsyncResult<R>> {
     const job = buildJob(name, args, defaults, options, this.#clock());
-    const outcome = await this.#enqueue(job);
-    return this.result<R>(outcome.id);
+    const callbacks = callbacksOf(options, defaults);
+    const outcome = await this.#enqueue(callbacks.length ? { ...job, callbacks } : job);
+    return new AsyncResult<R>(outcome.id, () => this.store, !outcome.created);
+  }
+
+  /** @internal Enqueue built jobs together (in this turn's batch: all or none). */
+  enqueueJobs(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
+    return Promise.all(jobs.map((job) => this.#enqueue(job)));
   }
 
   /**
@@ -175,6 +196,47 @@ export class Conveyor implements TaskSender {
   /** Delete the waiting jobs of a queue; returns how many. */
   purge(queue: string): Promise<number> {
     return this.store.queuePurge(queue);
+  }
+
+  /**
+   * The exactly-once counters of the whole store (every process): duplicates suppressed at
+   * enqueue, steps replayed, stale writes refused, callbacks deduplicated, double releases,
+   * leaked pool items reclaimed.
+   */
+  counters(): Promise<Counters> {
+    return this.store.countersGet();
+  }
+
+  /**
+   * A named pool of items that jobs hold one at a time (executors, licences, accounts).
+   * @example
+   * const executors = app.pool('executors');
+   * await executors.add('exec-1', 'exec-2');
+   * const lease = await executors.acquire({ ttl: '10m', wait: '1m' });
+   * try { await evaluate(lease.item) } finally { await lease.release() }
+   */
+  pool(name: string): Pool {
+    return new Pool(name, () => this.store, () => this.logger, this.#clock);
+  }
+
+  /**
+   * Register a reconcile loop, run by workers: every `every`, `find()` says what should exist or
+   * be done, and each item is sent to `task` with the dedup key `key(item)`, so resending what is
+   * already waiting or running is free. One run at a time across all workers.
+   * @example
+   * app.reconcile('dns', { every: '1m', task: syncRecord, key: (r) => `dns:${r.name}`,
+   *   find: () => db.query('SELECT * FROM records WHERE synced_at < updated_at') });
+   */
+  reconcile<T, A extends unknown[]>(name: string, options: ReconcileOptions<T, A>): Reconciler {
+    if (this.#reconcilers.has(name)) throw new InvalidArgumentError(`reconcile "${name}" is already registered: names must be unique in an app`);
+    const reconciler = new Reconciler(name, options as unknown as ReconcileOptions<unknown, unknown[]>, this);
+    this.#reconcilers.set(name, reconciler);
+    return reconciler;
+  }
+
+  /** The registered reconcile loops by name. */
+  get reconcilers(): ReadonlyMap<string, Reconciler> {
+    return this.#reconcilers;
   }
 
   /** Close the store. */

@@ -1,6 +1,29 @@
 /** The `ctx` every task handler gets as its first argument. */
 import { toMs, type Duration } from './duration.js';
-import { Retry } from './errors.js';
+import { InvalidArgumentError, LeaseLostError, Retry, type ErrorInfo } from './errors.js';
+import { toJson } from './message.js';
+import type { JobState } from './states.js';
+import type { LossReason, Store } from './store/store.js';
+
+/** What a callback's handler knows of the job that fired it. */
+export interface ParentJob {
+  id: string;
+  task: string;
+  /** SUCCESS, FAILURE or REVOKED. */
+  state: JobState;
+  /** The parent's result, when it succeeded. */
+  result: unknown;
+  /** Why it failed or was revoked. */
+  error: ErrorInfo | null;
+}
+
+/** Where `ctx.step` keeps results: the store, fenced by the delivery's token (a Map in `task.run`). */
+export interface StepRecorder {
+  /** The recorded JSON of a step, or null. @throws LeaseLostError when the delivery lost its lease. */
+  get(name: string): Promise<string | null>;
+  /** Record a step; answers the JSON recorded (the first record wins). @throws LeaseLostError */
+  put(name: string, json: string): Promise<string>;
+}
 
 /** Options of `ctx.retry`. */
 export interface RetryOptions {
@@ -29,6 +52,20 @@ export interface TaskContext {
    * timers and clients that accept one.
    */
   readonly signal: AbortSignal;
+  /** Set on a job sent by a callback (`link`, `linkError`, `finally`): the job that fired it. */
+  readonly parent: ParentJob | null;
+  /**
+   * Run `fn` once for this job, whatever the retries and redeliveries: its (JSON) result is
+   * recorded in the store, and later deliveries get the recorded value without running `fn`.
+   * An effect inside `fn` is at-least-once until its result is recorded: if the worker dies
+   * between the effect and the record, `fn` runs again, so pass `ctx.stepKey(name)` to APIs that
+   * accept an idempotency key. Names must be unique within a job.
+   * @throws LeaseLostError when this delivery's lease is gone (another delivery replaced it).
+   * @example const charge = await ctx.step('charge', () => stripe.charges.create({ amount }, { idempotencyKey: ctx.stepKey('charge') }))
+   */
+  step<T>(name: string, fn: () => Promise<T> | T): Promise<T>;
+  /** A key for step `name` that is the same on every delivery and retry of this job: `<job id>:<name>`. */
+  stepKey(name: string): string;
   /**
    * Build the error to throw to retry this job.
    * @example catch (err) { throw ctx.retry({ countdown: '30s', cause: err }) }
@@ -37,7 +74,7 @@ export interface TaskContext {
 }
 
 /** Fields a context is built from. */
-export type ContextFields = Omit<TaskContext, 'retry' | 'signal'>;
+export type ContextFields = Omit<TaskContext, 'retry' | 'signal' | 'step' | 'stepKey'>;
 
 /**
  * A task's context. A class, not an object literal, and `signal` read from the controller only
@@ -51,16 +88,40 @@ class Context implements TaskContext {
   readonly attempt: number;
   readonly deliveries: number;
   readonly fencingToken: number;
+  readonly parent: ParentJob | null;
   readonly #controller: AbortController;
+  readonly #steps: StepRecorder;
+  /** Step names used by this delivery: a name used twice would silently answer the first. */
+  #stepNames: Set<string> | undefined;
 
-  constructor(fields: ContextFields, controller: AbortController) {
+  constructor(fields: ContextFields, controller: AbortController, steps: StepRecorder) {
     this.id = fields.id;
     this.name = fields.name;
     this.queue = fields.queue;
     this.attempt = fields.attempt;
     this.deliveries = fields.deliveries;
     this.fencingToken = fields.fencingToken;
+    this.parent = fields.parent;
     this.#controller = controller;
+    this.#steps = steps;
+  }
+
+  async step<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
+    if (typeof name !== 'string' || name === '') throw new InvalidArgumentError(`ctx.step(name): name must be a non-empty string, got ${JSON.stringify(name)}`);
+    if (typeof fn !== 'function') throw new InvalidArgumentError(`ctx.step("${name}", fn): fn must be a function`);
+    this.#stepNames ??= new Set();
+    if (this.#stepNames.has(name)) throw new InvalidArgumentError(`ctx.step("${name}") used twice in job ${this.id}: step names must be unique within a job (add an index: "${name}-2")`);
+    this.#stepNames.add(name);
+    const recorded = await this.#steps.get(name);
+    if (recorded !== null) return JSON.parse(recorded) as T;
+    const value = await fn();
+    const json = toJson(value === undefined ? null : value, `step "${name}" result`);
+    // Answer what is recorded, so the first run and every replay see the same value.
+    return JSON.parse(await this.#steps.put(name, json)) as T;
+  }
+
+  stepKey(name: string): string {
+    return `${this.id}:${name}`;
   }
 
   get signal(): AbortSignal {
@@ -74,6 +135,32 @@ class Context implements TaskContext {
 }
 
 /** Make a task context; `controller` aborts its `signal`. */
-export function createContext(fields: ContextFields, controller: AbortController): TaskContext {
-  return new Context(fields, controller);
+export function createContext(fields: ContextFields, controller: AbortController, steps: StepRecorder): TaskContext {
+  return new Context(fields, controller, steps);
+}
+
+/** Steps kept in memory, for `task.run` (no store, no fencing). */
+export function localSteps(): StepRecorder {
+  const recorded = new Map<string, string>();
+  return {
+    get: async (name) => recorded.get(name) ?? null,
+    put: async (name, json) => {
+      if (!recorded.has(name)) recorded.set(name, json);
+      return recorded.get(name)!;
+    },
+  };
+}
+
+/** Steps in the store, fenced by one delivery's token; a loss calls `lost` and throws LeaseLostError. */
+export function storeSteps(store: Store, id: string, token: number, lost: (reason: LossReason, terminate: boolean) => void): StepRecorder {
+  const check = <T extends { ok: boolean }>(outcome: T | { ok: false; reason: LossReason; terminate: boolean }): T => {
+    if (outcome.ok) return outcome as T;
+    const { reason, terminate } = outcome as { reason: LossReason; terminate: boolean };
+    lost(reason, terminate);
+    throw new LeaseLostError(id, token, reason);
+  };
+  return {
+    get: async (name) => check(await store.jobStepGet({ id, token, name })).resultJson as string | null,
+    put: async (name, json) => check(await store.jobStepPut({ id, token, name, resultJson: json })).resultJson as string,
+  };
 }

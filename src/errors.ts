@@ -92,6 +92,14 @@ export class TimeoutError extends ConveyorError {
   override readonly code = 'TIMEOUT';
 }
 
+/** No item of a pool was free within the wait. */
+export class PoolExhaustedError extends ConveyorError {
+  override readonly code = 'POOL_EXHAUSTED';
+  constructor(readonly pool: string, readonly waitedMs: number) {
+    super(`pool "${pool}" had no free item within ${waitedMs} ms: add items, release held ones, or pass a longer { wait }`);
+  }
+}
+
 /** A retry was asked for but the task has used all its retries. */
 export class MaxRetriesExceededError extends ConveyorError {
   override readonly code = 'MAX_RETRIES_EXCEEDED';

@@ -4,7 +4,10 @@
  */
 export { Conveyor, type ConveyorOptions } from './app.js';
 export { Task, type TaskOptions, type TaskHandler, type FailureInfo } from './task.js';
-export type { TaskContext, RetryOptions } from './context.js';
+export type { TaskContext, RetryOptions, ParentJob } from './context.js';
+export { Signature, chain, group, chord, ChainResult, GroupResult } from './canvas.js';
+export { Pool, PoolHandle, type AcquireOptions } from './pool.js';
+export { Reconciler, type ReconcileOptions, type ReconcileReport } from './scheduler/reconcile.js';
 export { AsyncResult, type TaskInfo, type GetOptions } from './result.js';
 export type { ApplyOptions, Json } from './message.js';
 export type { RetryPolicy, BackoffOptions, ErrorClass } from './retry.js';
@@ -16,4 +19,5 @@ export { openStore, parseStoreUrl, DEFAULT_STORE_URL } from './store/open.js';
 export { SqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.js';
 export { RedisStore, type RedisStoreOptions } from './store/redis/redis-store.js';
 export type * from './store/store.js';
+export { COUNTERS } from './store/store.js';
 export * from './errors.js';

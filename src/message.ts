@@ -6,9 +6,10 @@
  * string, a Map becomes `{}`, NaN becomes null, a BigInt throws) is refused up front with the
  * path of the offending value and what to pass instead.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { toMs, type Duration } from './duration.js';
 import { InvalidArgumentError, NotJsonError, PayloadTooLargeError } from './errors.js';
+import type { Signature } from './canvas.js';
 import type { NewJob } from './store/store.js';
 
 /** Default limit on the serialized size of a job's args or result: 1 MiB. */
@@ -104,6 +105,26 @@ export interface ApplyOptions {
   priority?: number;
   /** Use this id instead of a random UUID. */
   taskId?: string;
+  /**
+   * Enqueue dedup: while a job sent with this key waits or runs (and `idempotencyTtl` after it
+   * ends), sending again creates nothing and answers that job's AsyncResult: same id, same result.
+   * @example await charge.applyAsync([orderId], { idempotencyKey: `charge:${orderId}` })
+   */
+  idempotencyKey?: string;
+  /** Keep the key held this long after the job ends, so late duplicates get its result too. @default released when it ends */
+  idempotencyTtl?: Duration;
+  /** Tasks to send once, when this job succeeds (Celery's `link`); each gets the result as its first arg (unless made with `si`). */
+  link?: Signature | readonly Signature[];
+  /** Tasks to send once, when this job fails for good or is revoked (Celery's `link_error`). */
+  linkError?: Signature | readonly Signature[];
+  /** Tasks to send once, when this job ends either way. */
+  finally?: Signature | readonly Signature[];
+}
+
+/** A task's enqueue dedup: derive the key from the task name and its args. */
+export interface IdempotentDefaults {
+  /** How long the key stays held after the job ends; null: until it ends. */
+  ttlMs: number | null;
 }
 
 /** The task-level defaults a job is built from. */
@@ -114,6 +135,34 @@ export interface JobDefaults {
   /** Relative expiry of every job of the task, if any. */
   expiresMs: number | undefined;
   maxPayloadBytes: number;
+  /** Dedup every job of the task by a key derived from its args. */
+  idempotent?: IdempotentDefaults;
+  /** Callbacks every job of the task gets (before a call's own). */
+  callbacks?: { link?: readonly Signature[]; linkError?: readonly Signature[]; finally?: readonly Signature[] };
+}
+
+/** `[first, ...args]` from JSON texts, without parsing either (a result keeps its exact text). */
+export function prependArg(firstJson: string, argsJson: string): string {
+  const rest = argsJson.trim().slice(1).trimStart();
+  return rest === ']' ? `[${firstJson}]` : `[${firstJson},${rest}`;
+}
+
+/** JSON with object keys sorted at every level: equal values, equal text. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v)).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value).sort().flatMap((k) => {
+      const v = (value as Record<string, unknown>)[k];
+      return v === undefined ? [] : [`${JSON.stringify(k)}:${canonicalJson(v)}`];
+    });
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The derived idempotency key of a task's call: its name and a SHA-256 of its canonical JSON args. */
+export function derivedKey(task: string, args: readonly unknown[]): string {
+  return `${task}:${createHash('sha256').update(canonicalJson(args)).digest('hex')}`;
 }
 
 function toEpoch(value: Date | number | string, field: string): number {
@@ -146,5 +195,18 @@ export function buildJob(task: string, args: readonly unknown[], defaults: JobDe
   if (!Number.isSafeInteger(priority)) throw new InvalidArgumentError(`options.priority must be an integer (higher runs first), got ${String(priority)}`);
   const id = options.taskId ?? randomUUID();
   if (typeof id !== 'string' || id === '') throw new InvalidArgumentError(`options.taskId must be a non-empty string, got ${JSON.stringify(id)}`);
-  return { id, task, queue, argsJson, priority, runAt, expiresAt, maxDeliveries: defaults.maxDeliveries };
+  return { id, task, queue, argsJson, priority, runAt, expiresAt, maxDeliveries: defaults.maxDeliveries, idempotency: idempotencyOf(task, args, defaults, options) };
+}
+
+function idempotencyOf(task: string, args: readonly unknown[], defaults: JobDefaults, options: ApplyOptions): NewJob['idempotency'] {
+  const key = options.idempotencyKey;
+  if (key !== undefined && (typeof key !== 'string' || key === '' || key.length > 1024)) {
+    throw new InvalidArgumentError(`options.idempotencyKey must be a non-empty string of at most 1024 characters, got ${JSON.stringify(key)}`);
+  }
+  if (key === undefined && !defaults.idempotent) {
+    if (options.idempotencyTtl !== undefined) throw new InvalidArgumentError('options.idempotencyTtl needs options.idempotencyKey (or a task declared idempotent)');
+    return null;
+  }
+  const ttlMs = options.idempotencyTtl !== undefined ? toMs(options.idempotencyTtl, 'options.idempotencyTtl') : (defaults.idempotent?.ttlMs ?? null);
+  return { key: key ?? derivedKey(task, args), ttlMs };
 }

@@ -71,9 +71,16 @@ function toInfo<R>(id: string, job: JobRecord | null): TaskInfo<R> {
 export class AsyncResult<R = unknown> {
   readonly #store: () => Store;
 
+  /**
+   * True when the send that made this result created nothing: a job with the same id or
+   * idempotency key was already there, and this is its result (false from `app.result(id)`).
+   */
+  readonly duplicate: boolean;
+
   /** @internal Build one with `task.delay`, `task.applyAsync` or `app.result(id)`. */
-  constructor(readonly id: string, store: () => Store) {
+  constructor(readonly id: string, store: () => Store, duplicate = false) {
     this.#store = store;
+    this.duplicate = duplicate;
   }
 
   /** The job's state; PENDING also for an unknown id, as in Celery (`info().known` tells them apart). */

@@ -2,7 +2,8 @@
  * Task definitions: a named handler with options, and the calls that send it (`delay`,
  * `applyAsync`) or run it inline (`run`, for users' unit tests).
  */
-import { createContext, type TaskContext } from './context.js';
+import { Signature, type CanvasSender } from './canvas.js';
+import { createContext, localSteps, type TaskContext } from './context.js';
 import { toMs, type Duration } from './duration.js';
 import { InvalidArgumentError } from './errors.js';
 import type { ApplyOptions, JobDefaults } from './message.js';
@@ -46,6 +47,19 @@ export interface TaskOptions {
   expires?: Duration;
   /** Called in the worker once a job of this task has failed for good. Errors it throws are logged. */
   onFailure?: (error: unknown, job: FailureInfo) => void | Promise<void>;
+  /**
+   * Dedup every call by a key derived from the task name and a SHA-256 of its canonical JSON
+   * args: a call while an identical one waits or runs (and `ttl` after it ends) answers that job.
+   * @default false
+   * @example { idempotent: { ttl: '1h' } }
+   */
+  idempotent?: boolean | { ttl?: Duration };
+  /** Sent once when a job of this task succeeds, with its result as first argument (Celery's `link`). */
+  link?: Signature | readonly Signature[];
+  /** Sent once when a job of this task fails for good or is revoked (Celery's `link_error`). */
+  linkError?: Signature | readonly Signature[];
+  /** Sent once when a job of this task ends, either way. */
+  finally?: Signature | readonly Signature[];
 }
 
 /** A task's options with defaults applied and durations resolved. */
@@ -66,6 +80,8 @@ export interface TaskSender {
   /** @internal */
   sendJob<R>(name: string, args: readonly unknown[], defaults: JobDefaults, options: ApplyOptions): Promise<AsyncResult<R>>;
 }
+
+const list = (s: Signature | readonly Signature[] | undefined): readonly Signature[] | undefined => (s === undefined ? undefined : Array.isArray(s) ? s : [s as Signature]);
 
 /** App-level defaults a task falls back on. */
 export interface TaskDefaults {
@@ -95,6 +111,10 @@ export function resolveTaskOptions(options: TaskOptions, defaults: TaskDefaults)
       maxDeliveries,
       expiresMs: options.expires === undefined ? undefined : toMs(options.expires, `${field}: expires`),
       maxPayloadBytes: defaults.maxPayloadBytes,
+      idempotent: !options.idempotent ? undefined
+        : { ttlMs: options.idempotent === true || options.idempotent.ttl === undefined ? null : toMs(options.idempotent.ttl, `${field}: idempotent.ttl`) },
+      callbacks: options.link || options.linkError || options.finally
+        ? { link: list(options.link), linkError: list(options.linkError), finally: list(options.finally) } : undefined,
     },
   };
 }
@@ -106,10 +126,10 @@ export class Task<A extends unknown[] = unknown[], R = unknown> {
   readonly options: ResolvedTaskOptions;
   /** @internal */
   readonly handler: TaskHandler<A, R>;
-  readonly #sender: TaskSender;
+  readonly #sender: TaskSender & CanvasSender;
 
   /** @internal Create tasks with `app.task`. */
-  constructor(options: ResolvedTaskOptions, handler: TaskHandler<A, R>, sender: TaskSender) {
+  constructor(options: ResolvedTaskOptions, handler: TaskHandler<A, R>, sender: TaskSender & CanvasSender) {
     this.name = options.name;
     this.options = options;
     this.handler = handler;
@@ -133,13 +153,27 @@ export class Task<A extends unknown[] = unknown[], R = unknown> {
   }
 
   /**
+   * A signature: this task with (leading) args, to send later, as a callback, or in a workflow.
+   * As a `link` or chain step it gets its parent's result first, then these args.
+   * @example app.task({ name: 'charge', link: sendReceipt.s() }, ...)
+   */
+  s(...args: unknown[]): Signature<Awaited<R>> {
+    return new Signature<Awaited<R>>(this.name, args, {}, false, this.options.job, this.#sender);
+  }
+
+  /** An immutable signature: as a `link` or chain step it gets only these args, not its parent's result. */
+  si(...args: unknown[]): Signature<Awaited<R>> {
+    return new Signature<Awaited<R>>(this.name, args, {}, true, this.options.job, this.#sender);
+  }
+
+  /**
    * Run the handler here and now, without the store (for unit tests). `ctx.signal` never aborts;
    * a `ctx.retry()` thrown by the handler propagates.
    */
   async run(...args: A): Promise<Awaited<R>> {
     const ctx = createContext({
-      id: `local-${this.name}`, name: this.name, queue: this.options.job.queue, attempt: 1, deliveries: 1, fencingToken: 0,
-    }, new AbortController());
+      id: `local-${this.name}`, name: this.name, queue: this.options.job.queue, attempt: 1, deliveries: 1, fencingToken: 0, parent: null,
+    }, new AbortController(), localSteps());
     return await this.handler(ctx, ...args);
   }
 }

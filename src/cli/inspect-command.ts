@@ -1,4 +1,4 @@
-/** `conveyor inspect registered|active|scheduled|failed|stats`: what the store and app hold. */
+/** `conveyor inspect registered|active|scheduled|failed|stats|counters`: what the store and app hold. */
 import type { Conveyor } from '../app.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { JobRecord } from '../store/store.js';
@@ -6,7 +6,7 @@ import { JOB_STATES } from '../states.js';
 import { printJson, table, when } from './format.js';
 import { withApp, type StoreFlags } from './load-app.js';
 
-export const INSPECT_VIEWS = ['registered', 'active', 'scheduled', 'failed', 'stats'] as const;
+export const INSPECT_VIEWS = ['registered', 'active', 'scheduled', 'failed', 'stats', 'counters'] as const;
 type View = (typeof INSPECT_VIEWS)[number];
 
 export interface InspectFlags extends StoreFlags {
@@ -50,6 +50,10 @@ async function render(view: View, app: Conveyor, flags: InspectFlags, limit: num
     case 'stats': {
       const stats = (await store.queueStats()).filter((s) => !queue || s.queue === queue);
       return { json: stats, text: table(['queue', ...JOB_STATES], stats.map((s) => [s.queue, ...JOB_STATES.map((st) => s.counts[st])])) };
+    }
+    case 'counters': {
+      const counters = await store.countersGet();
+      return { json: counters, text: table(['counter', 'value'], Object.entries(counters).map(([name, value]) => [name, value])) };
     }
   }
 }

@@ -46,7 +46,7 @@ withStore(program.command('status').argument('<id>', 'task id').description('sho
   .option('--json', 'print JSON')
   .action(run((id: string, flags) => statusCommand(id, flags)));
 
-withStore(program.command('inspect').argument('<view>', INSPECT_VIEWS.join('|')).description('list registered tasks, active, scheduled or failed jobs, or queue stats'))
+withStore(program.command('inspect').argument('<view>', INSPECT_VIEWS.join('|')).description('list registered tasks, active, scheduled or failed jobs, queue stats, or the exactly-once counters'))
   .option('--json', 'print JSON')
   .option('-Q, --queue <queue>', 'only this queue')
   .option('--limit <n>', 'most jobs to list', '100')

@@ -19,6 +19,62 @@
 import type { ErrorInfo } from '../errors.js';
 import type { JobState } from '../states.js';
 
+/**
+ * Enqueue dedup: while a job holds `key`, enqueueing another job with the same key creates
+ * nothing and answers the holder's id.
+ */
+export interface Idempotency {
+  key: string;
+  /**
+   * How long the key stays held after its job becomes final. null: released the moment the job
+   * is final (SUCCESS, FAILURE or REVOKED), so only duplicates while it waits or runs join it.
+   */
+  ttlMs: number | null;
+}
+
+/** When a callback fires: Celery's `link` (success), `link_error` (failure) and `finally` (either). */
+export type CallbackOn = 'success' | 'failure' | 'final';
+
+/** A job the store enqueues, in the same transition, when another becomes final. */
+export interface Callback {
+  on: CallbackOn;
+  /**
+   * Prepend the parent's result to the callback's args (`on: 'success'` only), as Celery's
+   * `link` and `chain` do; false for immutable signatures.
+   */
+  passResult: boolean;
+  /** The job to enqueue (its id is its dedup key; it runs at once, with no expiry). */
+  job: CallbackJob;
+}
+
+/** The job a callback or a chord enqueues. */
+export type CallbackJob = Omit<NewJob, 'runAt' | 'expiresAt' | 'idempotency' | 'chord'>;
+
+/**
+ * A job's place in a chord: when every member of the chord is final, the store enqueues
+ * `callback` ONCE, with the members' results in index order prepended to its args. If any
+ * member did not succeed, the callback is recorded as FAILURE with a ChordError instead of run.
+ */
+export interface ChordMember {
+  /** 0-based position of this member's result. */
+  index: number;
+  /** Members in the chord. */
+  size: number;
+  /** The chord's callback; its id is the chord's id. Every member carries the same one. */
+  callback: CallbackJob;
+}
+
+/** What a callback job knows of the job that fired it (ctx.parent in the handler). */
+export interface ParentInfo {
+  id: string;
+  task: string;
+  /** SUCCESS, FAILURE or REVOKED. */
+  state: JobState;
+  /** JSON text of the parent's result when it succeeded, else null. */
+  resultJson: string | null;
+  error: ErrorInfo | null;
+}
+
 /** A job as the client submits it. */
 export interface NewJob {
   id: string;
@@ -34,11 +90,26 @@ export interface NewJob {
   expiresAt: number | null;
   /** Lost deliveries of one attempt before the job fails with WorkerLostError. */
   maxDeliveries: number;
+  /** Enqueue dedup by key. @default none */
+  idempotency?: Idempotency | null;
+  /**
+   * Jobs to enqueue when this one first becomes final, in that same transition: `success` ones
+   * on SUCCESS, `failure` ones on FAILURE or REVOKED, `final` ones on either. They fire at most
+   * once per job, ever: a dead-letter retry that ends again fires nothing more.
+   */
+  callbacks?: readonly Callback[];
+  /** Membership of a chord. @default none */
+  chord?: ChordMember | null;
 }
 
 /** What `jobsEnqueue` answers for each job. */
 export interface EnqueueResult {
+  /** The job's id; for a suppressed duplicate, the id of the job that holds the key. */
   id: string;
+  /**
+   * False when nothing was created: the id was already stored, or the idempotency key is held
+   * (then `id` is the holder's). Either counts in `duplicates_suppressed_total`.
+   */
   created: boolean;
 }
 
@@ -67,6 +138,8 @@ export interface ReservedJob {
   token: number;
   enqueuedAt: number;
   leaseExpiresAt: number;
+  /** Set on jobs enqueued by a callback: the job that fired it. */
+  parent: ParentInfo | null;
 }
 
 /** A worker's report of how a delivery ended; each is checked against its token. */
@@ -121,6 +194,62 @@ export interface JobRecord {
   leaseExpiresAt: number | null;
   expiresAt: number | null;
   maxDeliveries: number;
+  idempotencyKey: string | null;
+  callbacks: Callback[];
+  chord: ChordMember | null;
+  parent: ParentInfo | null;
+}
+
+/** A step result recorded by `ctx.step`. */
+export interface StepRecord {
+  name: string;
+  /** JSON text of what the step's function returned (`null` for undefined). */
+  resultJson: string;
+  /** The fencing token of the delivery that recorded it. */
+  token: number;
+  recordedAt: number;
+}
+
+/** What a fenced read or write of a step answers. */
+export type StepOutcome =
+  | { ok: true; /** The recorded result; null when the step is not recorded (jobStepGet only). */ resultJson: string | null }
+  | { ok: false; reason: LossReason; terminate: boolean };
+
+/** The counters of suppressed duplicates; every engine keeps them exactly, inside its transitions. */
+export const COUNTERS = [
+  /** jobsEnqueue calls that created nothing: the id was stored or the idempotency key held. */
+  'duplicates_suppressed_total',
+  /** ctx.step calls answered from the record instead of running the step again. */
+  'steps_replayed_total',
+  /** Fenced calls (settle, renew, step get and put) refused because another delivery replaced the caller's ('stale'). */
+  'stale_writes_refused_total',
+  /** Callbacks and chord results not enqueued or counted again because they already were. */
+  'callbacks_deduplicated_total',
+  /** Pool releases of an item the releaser no longer held (a second release, or a lapsed lease). */
+  'double_release_total',
+  /** Pool items returned because their holder's lease lapsed. */
+  'pool_items_reclaimed_total',
+] as const;
+export type CounterName = (typeof COUNTERS)[number];
+export type Counters = Record<CounterName, number>;
+
+/** An item of a pool held by someone, fenced by `token`. */
+export interface PoolLease {
+  pool: string;
+  item: string;
+  /** Grows with every acquire of the pool; a release or renewal naming an old token is refused. */
+  token: number;
+  /** The lease has lapsed once the clock is past this (as for job leases: `expiresAt < now`). */
+  expiresAt: number;
+}
+
+/** One item of a pool and who holds it. */
+export interface PoolItem {
+  item: string;
+  /** Null when free. */
+  holder: string | null;
+  token: number | null;
+  expiresAt: number | null;
 }
 
 /** Filters of {@link Store.jobsList}. */
@@ -168,15 +297,37 @@ export interface StoreCapabilities {
   remoteCalls: boolean;
 }
 
-/** The contract every engine implements. All times are epoch ms from the store's clock. */
+/**
+ * The contract every engine implements. All times are epoch ms from the store's clock.
+ *
+ * Finishing a job: every transition that makes a job final (a `complete`, `fail` settlement; a
+ * lease recovered past `maxDeliveries`; a revoke; an expiry at reserve) does, in that same
+ * transition and only the first time the job is ever final:
+ * - enqueue its callbacks for that outcome (see {@link NewJob.callbacks}), each with
+ *   `parent` set and, for `passResult`, the parent's result prepended to its args. A callback
+ *   whose id is already stored is not enqueued again (`callbacks_deduplicated_total` + 1);
+ * - record its outcome in its chord (see {@link ChordMember}); the member that completes the
+ *   chord enqueues the chord's callback.
+ * A later final state of the same job (after a dead-letter `jobRetry`) fires nothing and counts
+ * each callback it skips in `callbacks_deduplicated_total`. The idempotency key is released
+ * (or starts its TTL) in that transition too.
+ *
+ * Engines that shard by queue (Redis Cluster) may make a callback or chord result bound for
+ * another shard visible shortly after the transition (an outbox relayed by the same call, or by
+ * the next `jobsRecoverExpired` after a crash), never twice and never lost.
+ */
 export interface Store {
   readonly capabilities: StoreCapabilities;
   /** A display form of where the store is (for banners and logs), without credentials. */
   readonly description: string;
 
   /**
-   * Add jobs, all or none. An id the store already holds (or repeated in the batch) is left as
-   * it is and answers `created: false`, so re-sending with the same `taskId` is harmless.
+   * Add jobs, all or none, in batch order. An id the store already holds (or repeated in the
+   * batch) is left as it is and answers `created: false`, so re-sending with the same `taskId` is
+   * harmless. A job whose `idempotency.key` is held answers the holder's id, `created: false`.
+   * A key is held by the latest job enqueued with it while that job exists (its result TTL has
+   * not passed) and is not final, or is final and `finishedAt + ttlMs` is still ahead. Every
+   * `created: false` counts in `duplicates_suppressed_total`.
    */
   jobsEnqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]>;
   /**
@@ -202,7 +353,7 @@ export interface Store {
   jobRetry(id: string): Promise<'retried' | 'not-final' | 'missing'>;
   /** Return jobs whose lease expired to PENDING, or fail them when their deliveries ran out. */
   jobsRecoverExpired(): Promise<RecoverResult>;
-  /** Delete finished jobs whose result TTL has passed; answers how many. */
+  /** Delete finished jobs whose result TTL has passed, with their steps; answers how many. */
   jobsDeleteExpired(): Promise<number>;
   /** One job, or null when the id is unknown (or its result expired). */
   jobGet(id: string): Promise<JobRecord | null>;
@@ -211,12 +362,49 @@ export interface Store {
    * queues enqueued in the same millisecond have no set order).
    */
   jobsList(params: ListParams): Promise<JobRecord[]>;
-  /** Delete the waiting (PENDING and RETRY) jobs of a queue; answers how many. */
+  /** Delete the waiting (PENDING and RETRY) jobs of a queue, with their steps (no callbacks fire); answers how many. */
   queuePurge(queue: string): Promise<number>;
   /** Counts per state of every queue that has jobs. */
   queueStats(): Promise<QueueStats[]>;
   /** Resolve when the store may have changed (a write, a scheduled job coming due) or at the timeout. */
   waitForChange(params: WaitParams): Promise<void>;
+
+  /**
+   * Read a step of a job, fenced: a token that is not the job's current delivery is refused.
+   * A recorded step counts in `steps_replayed_total`.
+   */
+  jobStepGet(params: { id: string; token: number; name: string }): Promise<StepOutcome>;
+  /**
+   * Record a step's result, fenced (a stale token counts in `stale_writes_refused_total`). The
+   * first record wins: if the step is already recorded, it is kept and answered.
+   */
+  jobStepPut(params: { id: string; token: number; name: string; resultJson: string }): Promise<StepOutcome>;
+  /** The recorded steps of a job, in the order they were recorded (empty for an unknown id). */
+  jobSteps(id: string): Promise<StepRecord[]>;
+
+  /** Add items to a pool (created on first use); answers how many were new. */
+  poolAdd(params: { pool: string; items: readonly string[] }): Promise<number>;
+  /** Remove items; a held item leaves when it is released. Answers how many were in the pool. */
+  poolRemove(params: { pool: string; items: readonly string[] }): Promise<number>;
+  /**
+   * Take a free item (the one free longest), after returning items whose lease lapsed (counted in
+   * `pool_items_reclaimed_total`). Null when none is free.
+   */
+  poolAcquire(params: { pool: string; holder: string; ttlMs: number }): Promise<PoolLease | null>;
+  /** Extend a lease; false when it is no longer held with that token. */
+  poolRenew(params: { pool: string; item: string; token: number; ttlMs: number }): Promise<boolean>;
+  /**
+   * Give an item back. 'not-held' (and `double_release_total` + 1, nothing changed) when the
+   * item is not held with this token: released already, or lapsed and taken by someone else.
+   */
+  poolRelease(params: { pool: string; item: string; token: number }): Promise<'released' | 'not-held'>;
+  /** The items of a pool by item name, free and held (lapsed leases are reported as they are stored). */
+  poolItems(pool: string): Promise<PoolItem[]>;
+  /** Return lapsed items of every pool to their pool; answers how many. */
+  poolsReclaimExpired(): Promise<number>;
+
+  /** The exactly-once counters, summed over the whole store (every process). */
+  countersGet(): Promise<Counters>;
   close(): Promise<void>;
 }
 

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { Conveyor } from '../app.js';
-import { createContext } from '../context.js';
+import { createContext, storeSteps, type ParentJob } from '../context.js';
 import { LeaseLostError, NotRegisteredError, RevokedError, Retry, TimeLimitExceededError } from '../errors.js';
 import { toJson } from '../message.js';
 import type { LeaseRef, LossReason, ReservedJob, Settlement, WriteOutcome } from '../store/store.js';
@@ -40,6 +40,14 @@ export function runJob(app: Conveyor, job: ReservedJob, logger: Logger): Running
   let lossLogged = false;
   let args: unknown[] = [];
   let thrown: unknown;
+  const label = `${job.task}[${job.id}]`;
+
+  const lost = (reason: LossReason, terminate: boolean): void => {
+    if (reason === 'revoked' && terminate) controller.abort(new RevokedError(job.id));
+    else if (reason !== 'revoked') controller.abort(new LeaseLostError(job.id, job.token, reason));
+    if (!lossLogged) logger.warn({ job: job.id, token: job.token, reason }, `Task ${label} lost its lease (${reason}); its outcome will be discarded`);
+    lossLogged = true;
+  };
 
   const settlement = (async (): Promise<Settlement> => {
     try {
@@ -47,8 +55,8 @@ export function runJob(app: Conveyor, job: ReservedJob, logger: Logger): Running
       args = JSON.parse(job.argsJson) as unknown[];
       const ctx = createContext({
         id: job.id, name: job.task, queue: job.queue, attempt: job.attempt, deliveries: job.deliveries,
-        fencingToken: job.token,
-      }, controller);
+        fencingToken: job.token, parent: parentOf(job),
+      }, controller, storeSteps(app.store, job.id, job.token, lost));
       const result = await withTimeLimit(task, controller, task.handler(ctx, ...(args as never[])));
       const resultJson = task.options.ignoreResult ? null : toJson(result === undefined ? null : result, 'result', task.options.job.maxPayloadBytes);
       return { kind: 'complete', id: job.id, token: job.token, resultJson, resultTtlMs: task.options.resultTtlMs };
@@ -59,19 +67,13 @@ export function runJob(app: Conveyor, job: ReservedJob, logger: Logger): Running
     }
   })();
 
-  const label = `${job.task}[${job.id}]`;
   return {
     lease: { id: job.id, token: job.token },
     settlement,
     abort() {
       controller.abort(new Error('worker shutting down; the job was released to another worker'));
     },
-    lost(reason, terminate) {
-      if (reason === 'revoked' && terminate) controller.abort(new RevokedError(job.id));
-      else if (reason !== 'revoked') controller.abort(new LeaseLostError(job.id, job.token, reason));
-      if (!lossLogged) logger.warn({ job: job.id, token: job.token, reason }, `Task ${label} lost its lease (${reason}); its outcome will be discarded`);
-      lossLogged = true;
-    },
+    lost,
     settled(outcome, s, counts) {
       const seconds = ((performance.now() - startedAt) / 1000).toFixed(3);
       if (!outcome.ok) {
@@ -92,6 +94,12 @@ export function runJob(app: Conveyor, job: ReservedJob, logger: Logger): Running
       }
     },
   };
+}
+
+function parentOf(job: ReservedJob): ParentJob | null {
+  const p = job.parent;
+  if (!p) return null;
+  return { id: p.id, task: p.task, state: p.state, result: p.resultJson === null ? null : JSON.parse(p.resultJson), error: p.error };
 }
 
 /** Race the handler against its time limit; past it, abort `ctx.signal` and fail the attempt. */

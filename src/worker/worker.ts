@@ -69,6 +69,8 @@ export class Worker {
   readonly #pollMs: number;
   readonly #heartbeat: IntervalLoop;
   readonly #recovery: IntervalLoop;
+  /** One loop per reconcile registered on the app. */
+  readonly #reconcile: IntervalLoop[];
   #kick: (() => void) | undefined;
   #stopping = false;
   /**
@@ -106,6 +108,7 @@ export class Worker {
     const recoveryMs = options.recoveryInterval === undefined ? Math.min(this.leaseMs / 2, 5000) : toMs(options.recoveryInterval, 'recoveryInterval');
     this.#heartbeat = new IntervalLoop('heartbeat', heartbeatMs, () => this.#renew(), this.logger);
     this.#recovery = new IntervalLoop('recovery', recoveryMs, () => this.#recover(), this.logger, 0.2);
+    this.#reconcile = [...app.reconcilers.values()].map((r) => new IntervalLoop(`reconcile:${r.name}`, r.everyMs, async () => void (await r.tick()), this.logger, 0.1));
   }
 
   /** Jobs reserved and not yet settled. */
@@ -118,6 +121,10 @@ export class Worker {
     if (this.#loop) return;
     this.#heartbeat.start();
     this.#recovery.start();
+    for (const loop of this.#reconcile) {
+      loop.start();
+      void loop.runOnce(); // at start too: what went missing while no worker ran is found now
+    }
     this.#loop = this.#run().catch((err) => {
       this.logger.fatal({ err }, 'worker loop crashed');
       throw err;
@@ -140,6 +147,7 @@ export class Worker {
     await this.#loop;
     await this.#heartbeat.stop();
     await this.#recovery.stop();
+    await Promise.all(this.#reconcile.map((loop) => loop.stop()));
   }
 
   /** One pass without the background loops (for tests): recover, reserve, run all, settle. */
@@ -282,6 +290,8 @@ export class Worker {
     const { requeued, failed } = await this.#store.jobsRecoverExpired();
     if (requeued.length) this.logger.warn({ jobs: requeued }, `recovered ${requeued.length} job(s) whose worker was lost; they run again`);
     if (failed.length) this.logger.error({ jobs: failed }, `failed ${failed.length} job(s) with WorkerLostError: deliveries ran out`);
+    const reclaimed = await this.#store.poolsReclaimExpired();
+    if (reclaimed) this.logger.warn(`returned ${reclaimed} pool item(s) whose holder's lease lapsed`);
     await this.#store.jobsDeleteExpired();
   }
 

@@ -1,32 +1,6 @@
 /** Conformance: `jobsEnqueue` (all or none) and `jobGet` (exactly what was enqueued). */
 import assert from 'node:assert/strict';
-import type { JobRecord, NewJob } from '../../src/store/store.js';
-import { T0, newJob, type TestFn } from './harness.js';
-
-/** The record of a job just enqueued at `now` and never touched since. */
-function freshRecord(job: NewJob, now: number): JobRecord {
-  return {
-    id: job.id,
-    task: job.task,
-    queue: job.queue,
-    state: 'PENDING',
-    argsJson: job.argsJson,
-    resultJson: null,
-    error: null,
-    priority: job.priority,
-    attempt: 1,
-    deliveries: 0,
-    token: 0,
-    worker: null,
-    enqueuedAt: now,
-    runAt: job.runAt,
-    startedAt: null,
-    finishedAt: null,
-    leaseExpiresAt: null,
-    expiresAt: job.expiresAt,
-    maxDeliveries: job.maxDeliveries,
-  };
-}
+import { T0, newJob, pendingRecord, type TestFn } from './harness.js';
 
 export function enqueueTests(test: TestFn): void {
   test('enqueue answers created:true for each job, in order', async (h) => {
@@ -56,8 +30,8 @@ export function enqueueTests(test: TestFn): void {
     });
     const plain = newJob({ argsJson: '[]', priority: 2_000_000, expiresAt: null, maxDeliveries: 1 });
     await h.store.jobsEnqueue([scheduled, plain]);
-    assert.deepEqual(await h.store.jobGet(scheduled.id), freshRecord(scheduled, T0 + 1_234));
-    assert.deepEqual(await h.store.jobGet(plain.id), freshRecord(plain, T0 + 1_234));
+    assert.deepEqual(await h.store.jobGet(scheduled.id), pendingRecord(scheduled, T0 + 1_234));
+    assert.deepEqual(await h.store.jobGet(plain.id), pendingRecord(plain, T0 + 1_234));
   });
 
   test('jobGet of an unknown id answers null', async (h) => {
@@ -75,7 +49,7 @@ export function enqueueTests(test: TestFn): void {
       { id: first.id, created: false },
     ]);
     assert.equal((await h.get(fresh.id)).state, 'PENDING');
-    assert.deepEqual(await h.store.jobGet(first.id), freshRecord(first, T0));
+    assert.deepEqual(await h.store.jobGet(first.id), pendingRecord(first, T0));
   });
 
   test('a repeated id within one batch: the first is kept, the repeat answers created:false', async (h) => {
@@ -85,6 +59,6 @@ export function enqueueTests(test: TestFn): void {
       { id: a.id, created: true },
       { id: a.id, created: false },
     ]);
-    assert.deepEqual(await h.store.jobGet(a.id), freshRecord(a, T0));
+    assert.deepEqual(await h.store.jobGet(a.id), pendingRecord(a, T0));
   });
 }

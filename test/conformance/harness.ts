@@ -8,7 +8,24 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ErrorInfo } from '../../src/errors.js';
-import type { LeaseRef, NewJob, ReserveParams, ReservedJob, Settlement, Store, WriteOutcome } from '../../src/store/store.js';
+import {
+  COUNTERS,
+  type Callback,
+  type CallbackJob,
+  type CallbackOn,
+  type Counters,
+  type JobRecord,
+  type LeaseRef,
+  type LossReason,
+  type NewJob,
+  type ParentInfo,
+  type ReserveParams,
+  type ReservedJob,
+  type Settlement,
+  type StepOutcome,
+  type Store,
+  type WriteOutcome,
+} from '../../src/store/store.js';
 
 /** Where the fake clock starts in every test (epoch ms). */
 export const T0 = 1_700_000_000_000;
@@ -108,6 +125,19 @@ export class Harness {
     return job;
   }
 
+  /** Reserve one job (as {@link reserveOne}) and complete it with `resultJson`, failing the test if refused. */
+  async completeOne(resultJson: string | null = '{"status":"sent"}', overrides: Partial<ReserveParams> = {}): Promise<ReservedJob> {
+    const job = await this.reserveOne(overrides);
+    const outcome = await this.settle(complete(job, resultJson));
+    if (!outcome.ok) throw new Error(`completing ${job.id} was refused: ${outcome.reason}`);
+    return job;
+  }
+
+  /** The store's counters. */
+  counters(store: Store = this.store): Promise<Counters> {
+    return store.countersGet();
+  }
+
   /** Let the lease of every job reserved now lapse, and recover them. */
   async loseLeases() {
     this.advance(LEASE_MS + 1);
@@ -139,6 +169,63 @@ export function newJob(overrides: Partial<NewJob> = {}): NewJob {
   };
 }
 
+/** The job a callback or a chord enqueues: in the `callbacks` queue, with a random id; `overrides` win. */
+export function callbackJob(overrides: Partial<CallbackJob> = {}): CallbackJob {
+  return { id: randomUUID(), task: 'test.callback', queue: 'callbacks', argsJson: '[1,"x"]', priority: 0, maxDeliveries: 3, ...overrides };
+}
+
+/** A callback firing `on` an outcome, enqueueing {@link callbackJob}(`job`). */
+export function callback(on: CallbackOn, job: Partial<CallbackJob> = {}, passResult = false): Callback {
+  return { on, passResult, job: callbackJob(job) };
+}
+
+/**
+ * The record of a job enqueued at `now` and never touched since (`runAt` and `expiresAt` as given,
+ * so a callback's record is `pendingRecord({ ...cb, runAt: now, expiresAt: null }, now)`).
+ */
+export function pendingRecord(job: NewJob, now: number): JobRecord {
+  return {
+    id: job.id,
+    task: job.task,
+    queue: job.queue,
+    state: 'PENDING',
+    argsJson: job.argsJson,
+    resultJson: null,
+    error: null,
+    priority: job.priority,
+    attempt: 1,
+    deliveries: 0,
+    token: 0,
+    worker: null,
+    enqueuedAt: now,
+    runAt: job.runAt,
+    startedAt: null,
+    finishedAt: null,
+    leaseExpiresAt: null,
+    expiresAt: job.expiresAt,
+    maxDeliveries: job.maxDeliveries,
+    idempotencyKey: job.idempotency?.key ?? null,
+    callbacks: [...(job.callbacks ?? [])],
+    chord: job.chord ?? null,
+    parent: null,
+  };
+}
+
+/** The record of callback `cb`, enqueued at `at` by `parent` with `argsJson` (dedup is by its id: no key). */
+export function firedRecord(cb: CallbackJob, at: number, parent: ParentInfo | null, argsJson = cb.argsJson): JobRecord {
+  return { ...pendingRecord({ ...cb, argsJson, runAt: at, expiresAt: null }, at), parent };
+}
+
+/** How many jobs the store holds, over every queue and state. */
+export async function jobCount(h: Harness): Promise<number> {
+  return (await h.store.queueStats()).reduce((n, s) => n + Object.values(s.counts).reduce((a, b) => a + b, 0), 0);
+}
+
+/** Every counter of {@link COUNTERS}: 0 unless given. Compare whole objects, so a stray count fails too. */
+export function counters(values: Partial<Counters> = {}): Counters {
+  return Object.fromEntries(COUNTERS.map((name) => [name, values[name] ?? 0])) as Counters;
+}
+
 /** Ids that sort in the reverse of their index, so an engine ordering by id cannot pass a FIFO test. */
 export function descendingIds(count: number, prefix = 'job'): string[] {
   return Array.from({ length: count }, (_, i) => `${prefix}-${String(count - i).padStart(4, '0')}-${randomUUID()}`);
@@ -151,6 +238,9 @@ export function sampleError(message = 'connection reset'): ErrorInfo {
 
 export const ok = (id: string): WriteOutcome => ({ id, ok: true });
 export const lost = (id: string, reason: 'stale' | 'revoked' | 'final' | 'missing', terminate = false): WriteOutcome => ({ id, ok: false, reason, terminate });
+
+export const stepLost = (reason: LossReason, terminate = false): StepOutcome => ({ ok: false, reason, terminate });
+export const stepOk = (resultJson: string | null): StepOutcome => ({ ok: true, resultJson });
 
 export const complete = (lease: LeaseRef, resultJson: string | null = '{"status":"sent"}', resultTtlMs = HOUR): Settlement => ({
   kind: 'complete',

@@ -18,6 +18,7 @@ export function reserveTests(test: TestFn): void {
         token: 1,
         enqueuedAt: T0,
         leaseExpiresAt: T0 + 1_234 + 45_001,
+        parent: null,
       },
     ]);
     const record = await h.get(job.id);

@@ -17,11 +17,17 @@
  */
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { adminTests } from './admin.js';
+import { callbackOnceTests } from './callbacks-once.js';
+import { callbackTests } from './callbacks.js';
+import { chordTests } from './chords.js';
+import { dedupTests } from './dedup.js';
 import { enqueueTests } from './enqueue.js';
 import { Harness, type OpenStore, type TestFn } from './harness.js';
 import { leaseTests } from './leases.js';
+import { poolTests } from './pools.js';
 import { reserveTests } from './reserve.js';
 import { settleTests } from './settle.js';
+import { stepTests } from './steps.js';
 import { waitAndContentionTests } from './wait-contention.js';
 
 export type { OpenParams, OpenStore } from './harness.js';
@@ -47,6 +53,12 @@ const groups: readonly [string, (test: TestFn) => void][] = [
   ['jobsSettle', settleTests],
   ['leases: jobsRenew, jobsRecoverExpired, jobRevoke', leaseTests],
   ['admin: jobRetry, jobsDeleteExpired, jobsList, queuePurge, queueStats', adminTests],
+  ['enqueue dedup: idempotency keys', dedupTests],
+  ['callbacks: which fire, with what parent and args', callbackTests],
+  ['callbacks: once per job, nested, across queues', callbackOnceTests],
+  ['chords', chordTests],
+  ['steps and stale-write fencing', stepTests],
+  ['pools and counters', poolTests],
   ['waitForChange and contention', waitAndContentionTests],
 ];
 

@@ -133,3 +133,36 @@ export function effects(file: string): { kind: string; id: string; token: number
   if (!existsSync(file)) return [];
   return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; id: string; token: number; pid: number });
 }
+
+/** An effect line with whatever else its handler recorded (a step key, a value). */
+export type EffectRecord = { kind: string; id: string; token: number; pid: number } & Record<string, unknown>;
+
+/** Effects recorded by handlers, in order, with every field they wrote. */
+export function effectRecords(file: string): EffectRecord[] {
+  return effects(file) as EffectRecord[];
+}
+
+/**
+ * Run a TypeScript script in its own node process (`node --import tsx`), tracked like the
+ * workers: `killWorkers()` (and so `Scratch.remove()`) kills it if it is still running.
+ * Its stdin is a pipe, for tests that start several at once and then say "go".
+ */
+export function startScript(script: string, args: string[] = [], env: Record<string, string> = {}): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    cwd: root, // where `--import tsx` is resolved from
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  live.add(child);
+  void exited.then(() => live.delete(child));
+  return { child, output: () => out, exited };
+}
+
+/** The end of a process's output, for a failure message that stays readable. */
+export function tail(text: string, chars = 4_000): string {
+  return text.length <= chars ? text : `…${text.slice(-chars)}`;
+}

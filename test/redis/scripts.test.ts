@@ -6,11 +6,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { defineScripts, runScript } from '../../src/store/redis/scripts.js';
+import { encodeCallbacks, encodeChord } from '../../src/store/redis/wire.js';
 import { ALL_TEST_KEYS, assertRedisReachable, deleteKeys, SHARED_REDIS_URL, uniquePrefix } from './servers.js';
 
 describe('Redis Lua scripts, called directly', () => {
   const client = new Redis(SHARED_REDIS_URL);
-  const base = `${uniquePrefix()}:{emails}:`;
+  const prefix = uniquePrefix();
+  const base = `${prefix}:{emails}:`;
+  /** enqueue.lua's eleven arguments of a job with no key, callbacks or chord. */
+  const job = (id: string, args = '[]', priority = 0, runAt = now) => [id, 'send', args, priority, runAt, '', 5, '', '', '', ''];
   const now = 1_700_000_000_000;
   before(async () => {
     await assertRedisReachable();
@@ -22,41 +26,46 @@ describe('Redis Lua scripts, called directly', () => {
   });
 
   it('enqueue answers 1 per new job and 0 for an id already stored; reserve leases by priority', async () => {
-    const created = await runScript(client, 'enqueue', base, [now, 'wake', 'a', 'send', '["x"]', 0, now, '', 5, 'b', 'send', '["y"]', 7, now, '', 5, 'a', 'send', '[]', 0, now, '', 5]);
-    assert.deepEqual(created, [1, 1, 0]);
+    const created = await runScript(client, 'enqueue', base, [now, 'wake', ...job('a', '["x"]'), ...job('b', '["y"]', 7), ...job('a')]);
+    assert.deepEqual(created, [['CREATED', 'a'], ['CREATED', 'b'], ['EXISTS', 'a']]);
     assert.equal(await client.hget(`${base}counts`, 'PENDING'), '2');
-    const taken = (await runScript(client, 'reserve', base, [now, 'w1', 10, 30_000, 86_400_000])) as unknown[][];
+    assert.equal(await client.hget(`${base}counters`, 'duplicates_suppressed_total'), '1');
+    const [taken, outboxed] = (await runScript(client, 'reserve', base, [now, 'w1', 10, 30_000, 86_400_000, prefix])) as [unknown[][], number];
     assert.deepEqual(taken.map((j) => j.slice(0, 6)), [['b', 'send', '["y"]', '1', 1, 1], ['a', 'send', '["x"]', '1', 1, 1]]);
+    assert.equal(taken[0]![7], null, 'no parent');
+    assert.equal(outboxed, 0);
     assert.equal(await client.zscore(`${base}leased`, 'a'), String(now + 30_000));
   });
 
   it('settle answers a named code per settlement, fenced by token, and reserves in the same call', async () => {
-    await runScript(client, 'enqueue', base, [now, 'wake', 'c', 'send', '[]', 0, now, '', 5]);
-    const [codes, jobs] = (await runScript(client, 'settle', base, [
-      now, 'settled', 'wake', 86_400_000, 5, 'w1', 30_000,
+    await runScript(client, 'enqueue', base, [now, 'wake', ...job('c')]);
+    const [codes, jobs, outboxed] = (await runScript(client, 'settle', base, [
+      now, 'settled', 'wake', 86_400_000, 5, 'w1', 30_000, prefix,
       'complete', 'a', '1', '{"ok":true}', 3_600_000,
       'fail', 'b', '99', '{"type":"Error","message":"x"}', '',
       'complete', 'nope', '1', 'null', 3_600_000,
-    ])) as [string[], unknown[][]];
+    ])) as [string[], unknown[][], number];
     assert.deepEqual(codes, ['OK', 'STALE', 'MISSING']);
     assert.deepEqual(jobs.map((j) => j[0]), ['c']);
+    assert.equal(outboxed, 0);
+    assert.equal(await client.hget(`${base}counters`, 'stale_writes_refused_total'), '1');
     assert.equal(await client.hget(`${base}job:a`, 's'), 'SUCCESS');
     assert.equal(await client.hget(`${base}job:a`, 'res'), '{"ok":true}');
-    const again = (await runScript(client, 'settle', base, [now, 'settled', 'wake', 86_400_000, 0, '', 0, 'complete', 'a', '1', '1', 1]))as [string[]];
+    const again = (await runScript(client, 'settle', base, [now, 'settled', 'wake', 86_400_000, 0, '', 0, prefix, 'complete', 'a', '1', '1', 1])) as [string[]];
     assert.deepEqual(again[0], ['FINAL']);
   });
 
   it('revoke answers REVOKED then FINAL, and a revoked holder gets REVOKED_TERMINATE', async () => {
     const error = '{"type":"RevokedError","message":"by test"}';
-    assert.equal(await runScript(client, 'revoke', base, [now, 'b', 1, error, 86_400_000, 'settled']), 'REVOKED');
-    assert.equal(await runScript(client, 'revoke', base, [now, 'b', 1, error, 86_400_000, 'settled']), 'FINAL');
-    assert.equal(await runScript(client, 'revoke', base, [now, 'ghost', 0, error, 86_400_000, 'settled']), 'MISSING');
+    assert.equal(await runScript(client, 'revoke', base, [now, 'b', 1, error, 86_400_000, 'settled', prefix]), 'REVOKED');
+    assert.equal(await runScript(client, 'revoke', base, [now, 'b', 1, error, 86_400_000, 'settled', prefix]), 'FINAL');
+    assert.equal(await runScript(client, 'revoke', base, [now, 'ghost', 0, error, 86_400_000, 'settled', prefix]), 'MISSING');
     assert.deepEqual(await runScript(client, 'renew', base, [now + 60_000, 'b', '1', 'c', '1']), ['REVOKED_TERMINATE', 'OK']);
   });
 
   it('recover returns lapsed leases to the queue, and retry_final revives a dead letter', async () => {
-    const [requeued, failed] = (await runScript(client, 'recover', base, [now + 120_000, 'wake'])) as [string[], string[]];
-    assert.deepEqual([requeued, failed], [['c'], []]);
+    const [requeued, failed, outboxed] = (await runScript(client, 'recover', base, [now + 120_000, 'wake', prefix])) as [string[], string[], number];
+    assert.deepEqual([requeued, failed, outboxed], [['c'], [], 0]);
     assert.equal(await client.hget(`${base}job:c`, 's'), 'PENDING');
     assert.equal(await runScript(client, 'retry_final', base, [now, 'b', 'wake']), 'RETRIED');
     assert.equal(await runScript(client, 'retry_final', base, [now, 'b', 'wake']), 'NOT_FINAL');
@@ -66,7 +75,104 @@ describe('Redis Lua scripts, called directly', () => {
 
   it('scripts still run after Redis forgets them (SCRIPT FLUSH): EVALSHA falls back to EVAL', async () => {
     await client.script('FLUSH');
-    assert.deepEqual(await runScript(client, 'enqueue', base, [now, 'wake', 'd', 'send', '[]', 0, now, '', 5]), [1]);
+    assert.deepEqual(await runScript(client, 'enqueue', base, [now, 'wake', ...job('d')]), [['CREATED', 'd']]);
     assert.equal(await runScript(client, 'purge', base, []), 1);
+  });
+});
+
+describe('Redis Lua scripts of exactly-once effects, called directly', () => {
+  const client = new Redis(SHARED_REDIS_URL);
+  const prefix = uniquePrefix();
+  const orders = `${prefix}:{orders}:`;
+  const receipts = `${prefix}:{receipts}:`;
+  const printers = `${prefix}:{pool:printers}:`;
+  const now = 1_700_000_000_000;
+  const day = 86_400_000;
+  /** enqueue.lua's eleven arguments of a job. */
+  const job = (id: string, more: { key?: string; keyTtl?: number; callbacks?: string; chord?: string } = {}) =>
+    [id, 'send', '[1]', 0, now, '', 5, more.key ?? '', more.keyTtl ?? '', more.callbacks ?? '', more.chord ?? ''];
+  const counter = async (base: string, name: string) => Number((await client.hget(`${base}counters`, name)) ?? 0);
+  const reserve = async (base: string, limit = 10) =>
+    ((await runScript(client, 'reserve', base, [now, 'w1', limit, 30_000, day, prefix])) as [unknown[][], number])[0];
+  const settle = (base: string, ...settlement: (string | number)[]) =>
+    runScript(client, 'settle', base, [now, 'settled', 'wake', day, 0, '', 0, prefix, ...settlement]) as Promise<[string[], unknown[], number]>;
+  before(async () => {
+    await assertRedisReachable();
+    defineScripts(client);
+  });
+  after(async () => {
+    await deleteKeys(SHARED_REDIS_URL, ALL_TEST_KEYS);
+    await client.quit();
+  });
+
+  it('enqueue answers HELD with the holder id while the key is held, and counts it', async () => {
+    const answers = await runScript(client, 'enqueue', orders, [now, 'wake', ...job('k1', { key: 'order-1' }), ...job('k2', { key: 'order-1' })]);
+    assert.deepEqual(answers, [['CREATED', 'k1'], ['HELD', 'k1']]);
+    assert.equal(await client.hget(`${orders}idem`, 'order-1'), 'k1');
+    assert.equal(await counter(orders, 'duplicates_suppressed_total'), 1);
+    assert.equal(await runScript(client, 'purge', orders, []), 1);
+    assert.equal(await client.hget(`${orders}idem`, 'order-1'), null, 'a purged holder frees its key');
+  });
+
+  it('settle fires a callback bound for another queue into the outbox, and relay applies it once', async () => {
+    const callbacks = encodeCallbacks([{ on: 'success', passResult: true, job: { id: 'cb1', task: 'mail', queue: 'receipts', argsJson: '[ 1.50 ]', priority: 0, maxDeliveries: 3 } }]);
+    await runScript(client, 'enqueue', orders, [now, 'wake', ...job('p1', { callbacks })]);
+    await reserve(orders);
+    const [codes, , outboxed] = await settle(orders, 'complete', 'p1', '1', '{"n":1.0}', 3_600_000);
+    assert.deepEqual([codes, outboxed], [['OK'], 1]);
+    const [delivery] = await client.lrange(`${orders}outbox`, 0, -1);
+    assert.equal(await runScript(client, 'relay', receipts, [now, prefix, delivery!]), 0);
+    assert.equal(await client.hget(`${receipts}job:cb1`, 'a'), '[{"n":1.0},1.50 ]', 'the result spliced in as text');
+    const parent = JSON.parse((await client.hget(`${receipts}job:cb1`, 'par'))!);
+    assert.deepEqual(parent, { id: 'p1', task: 'send', state: 'SUCCESS', resultJson: '{"n":1.0}', error: null });
+    // A second relay of the same delivery (two relayers racing) creates and counts nothing.
+    assert.equal(await runScript(client, 'relay', receipts, [now, prefix, delivery!]), 0);
+    assert.equal(await counter(receipts, 'callbacks_deduplicated_total'), 0);
+    assert.equal(await client.hget(`${receipts}counts`, 'PENDING'), '1');
+  });
+
+  it('relay records chord marks once and fails the callback with a ChordError when a member failed', async () => {
+    const chord = JSON.parse(encodeChord({ index: 0, size: 2, callback: { id: 'ch1', task: 'sum', queue: 'receipts', argsJson: '[]', priority: 0, maxDeliveries: 3 } }));
+    const mark = (i: number, v: string) => JSON.stringify({ k: 'mark', j: chord.j, i, n: 2, v });
+    assert.equal(await runScript(client, 'relay', receipts, [now, prefix, mark(0, 'S[1]'), mark(0, 'S[1]')]), 0);
+    assert.equal(await client.exists(`${receipts}job:ch1`), 0, 'one of two members');
+    assert.equal(await counter(receipts, 'callbacks_deduplicated_total'), 0, 'the same mark twice is one mark');
+    await runScript(client, 'relay', receipts, [now, prefix, mark(1, 'Fchord member m2 (index 1) ended FAILURE: Error: boom')]);
+    assert.equal(await client.hget(`${receipts}job:ch1`, 's'), 'FAILURE');
+    assert.deepEqual(JSON.parse((await client.hget(`${receipts}job:ch1`, 'err'))!), {
+      type: 'ChordError', code: 'CHORD_FAILED', message: 'chord member m2 (index 1) ended FAILURE: Error: boom',
+    });
+    assert.equal(await client.zscore(`${receipts}failed`, 'ch1') !== null, true);
+  });
+
+  it('step_put records the first result, step_get replays it, both fenced by token', async () => {
+    await runScript(client, 'enqueue', orders, [now, 'wake', ...job('s1')]);
+    await reserve(orders, 1);
+    assert.deepEqual(await runScript(client, 'step_get', orders, ['s1', '1', 'charge']), ['OK']);
+    assert.deepEqual(await runScript(client, 'step_put', orders, [now, 's1', '1', 'charge', '{"id":"ch_1"}']), ['OK', '{"id":"ch_1"}']);
+    assert.deepEqual(await runScript(client, 'step_put', orders, [now + 5, 's1', '1', 'charge', '"other"']), ['OK', '{"id":"ch_1"}']);
+    assert.deepEqual(await runScript(client, 'step_get', orders, ['s1', '1', 'charge']), ['OK', '{"id":"ch_1"}']);
+    assert.equal(await client.hget(`${orders}steps:s1`, 'charge'), `1:1:${now}:{"id":"ch_1"}`);
+    assert.deepEqual(await runScript(client, 'step_put', orders, [now, 's1', '9', 'other', '1']), ['STALE']);
+    assert.deepEqual(await runScript(client, 'step_get', orders, ['ghost', '1', 'charge']), ['MISSING']);
+    assert.equal(await counter(orders, 'steps_replayed_total'), 1);
+    assert.equal(await counter(orders, 'stale_writes_refused_total'), 1);
+  });
+
+  it('pool scripts: add, acquire the free longest, renew and release fenced, remove, list, reclaim', async () => {
+    assert.equal(await runScript(client, 'pool_add', printers, ['settled', 'p-b', 'p-a', 'p-b']), 2);
+    assert.deepEqual(await runScript(client, 'pool_acquire', printers, [now, 'w1', 1_000]), ['p-b', 1, now + 1_000]);
+    assert.equal(await runScript(client, 'pool_renew', printers, [now, 'p-b', '1', 5_000]), 'OK');
+    assert.equal(await runScript(client, 'pool_renew', printers, [now, 'p-b', '7', 5_000]), 'NOT_HELD');
+    assert.equal(await runScript(client, 'pool_release', printers, ['settled', 'p-b', '1']), 'RELEASED');
+    assert.equal(await runScript(client, 'pool_release', printers, ['settled', 'p-b', '1']), 'NOT_HELD');
+    assert.equal(await counter(printers, 'double_release_total'), 1);
+    assert.deepEqual(await runScript(client, 'pool_acquire', printers, [now, 'w2', 1_000]), ['p-a', 2, now + 1_000]);
+    assert.equal(await runScript(client, 'pool_remove', printers, ['p-b', 'p-a', 'ghost']), 2, 'p-b leaves now, p-a on release');
+    assert.deepEqual(await runScript(client, 'pool_items', printers, []), [['p-a', 'w2', '2', String(now + 1_000)]]);
+    assert.equal(await runScript(client, 'pool_reclaim', printers, [now + 1_001]), 1);
+    assert.deepEqual(await runScript(client, 'pool_items', printers, []), [], 'the removed item left when reclaimed');
+    assert.equal(await counter(printers, 'pool_items_reclaimed_total'), 1);
+    assert.equal(await runScript(client, 'pool_acquire', printers, [now, 'w3', 1_000]), null);
   });
 });

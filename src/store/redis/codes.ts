@@ -2,7 +2,7 @@
  * The named codes the Lua scripts answer, and what they mean on the Store interface. Scripts
  * never answer magic numbers; an unknown code is a bug and throws.
  */
-import type { LossReason, WriteOutcome } from '../store.js';
+import type { EnqueueResult, LossReason, StepOutcome, WriteOutcome } from '../store.js';
 
 /** A fenced write's code → its outcome. */
 const FENCE_CODES: Record<string, { reason: LossReason; terminate: boolean } | null> = {
@@ -20,6 +20,23 @@ export function fenceOutcome(id: string, code: string): WriteOutcome {
   return loss === null ? { id, ok: true } : { id, ok: false, ...loss };
 }
 
+/** A step read or write's code (a fence code) and the recorded result → its outcome. */
+export function stepOutcome(code: string, resultJson: string | null | undefined): StepOutcome {
+  const outcome = fenceOutcome('(step)', code);
+  return outcome.ok ? { ok: true, resultJson: resultJson ?? null } : { ok: false, reason: outcome.reason, terminate: outcome.terminate };
+}
+
+/** enqueue.lua's {code, id} per job: EXISTS (id already stored) and HELD (key held, id is the holder's) created nothing. */
+const ENQUEUE_CODES: Record<string, boolean> = { CREATED: true, EXISTS: false, HELD: false };
+
+export function enqueueResult([code, id]: [string, string]): EnqueueResult {
+  const created = ENQUEUE_CODES[code];
+  if (created === undefined) throw new Error(`Redis script answered an unknown enqueue code "${code}" for job ${id}`);
+  return { id, created };
+}
+
+export const POOL_RELEASE_CODES = { RELEASED: 'released', NOT_HELD: 'not-held' } as const;
+export const POOL_RENEW_CODES = { OK: 'ok', NOT_HELD: 'not-held' } as const;
 export const REVOKE_CODES = { REVOKED: 'revoked', FINAL: 'final', MISSING: 'missing' } as const;
 export const RETRY_CODES = { RETRIED: 'retried', NOT_FINAL: 'not-final', MISSING: 'missing' } as const;
 

@@ -1,9 +1,13 @@
 /** Mapping between a job's Redis hash (short field names, see lua/include/lib.lua) and a JobRecord. */
 import type { ErrorInfo } from '../../errors.js';
 import type { JobState } from '../../states.js';
-import type { JobRecord } from '../store.js';
+import type { JobRecord, ParentInfo, StepRecord } from '../store.js';
+import { decodeCallbacks, decodeChord } from './wire.js';
 
 const num = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
+
+/** The `par` field: ParentInfo JSON built by Lua, its result kept as a string (exact text). */
+export const toParent = (par: string | null | undefined): ParentInfo | null => (par ? (JSON.parse(par) as ParentInfo) : null);
 
 /** A job hash as HGETALL answers it, or null when empty (no such job). */
 export function toRecord(id: string, queue: string, h: Record<string, string>): JobRecord | null {
@@ -28,8 +32,23 @@ export function toRecord(id: string, queue: string, h: Record<string, string>): 
     leaseExpiresAt: num(h.l),
     expiresAt: num(h.x),
     maxDeliveries: Number(h.md),
+    idempotencyKey: h.ik ?? null,
+    callbacks: decodeCallbacks(h.cb),
+    chord: decodeChord(h.ch),
+    parent: toParent(h.par),
   };
 }
 
 /** The FIFO position of a job (its `sq` field), for oldest-first listings. */
 export const seqOf = (h: Record<string, string>): number => Number(h.sq ?? 0);
+
+/** A job's `steps:<id>` hash (name → "<order>:<token>:<recorded_at>:<result>") in recording order. */
+export function toSteps(hash: Record<string, string>): StepRecord[] {
+  return Object.entries(hash)
+    .map(([name, value]) => {
+      const [, order, token, recordedAt, resultJson] = /^([^:]*):([^:]*):([^:]*):([\s\S]*)$/.exec(value)!;
+      return { order: Number(order), step: { name, resultJson: resultJson!, token: Number(token), recordedAt: Number(recordedAt) } };
+    })
+    .sort((a, b) => a.order - b.order)
+    .map((s) => s.step);
+}

@@ -10,25 +10,33 @@
  * handed out twice, but another worker may win a head in between, so the mix across queues is
  * best effort). The list of queues is a plain set outside any tag.
  *
+ * Exactly-once effects in Cluster: enqueue dedup is per queue (a key is held within the queue of
+ * the job holding it; the same key in two queues holds twice). A callback or chord result bound
+ * for another queue goes through the outbox of the finishing job's slot (see redis-outbox.ts).
+ * Pools have their own tag per pool (redis-pools.ts); counters are kept per slot and summed.
+ *
  * Times come from the store's clock (passed to scripts), never Redis' own, so every process
  * and the tests' fake clock agree on what is due.
  */
 import type { Cluster, Redis } from 'ioredis';
 import { toJson } from '../../message.js';
-import { JOB_STATES } from '../../states.js';
 import type {
-  EnqueueResult, JobRecord, LeaseRef, ListParams, NewJob, QueueStats, RecoverResult, ReserveParams, ReservedJob,
-  Settlement, SettleAndReserveResult, Store, StoreOptions, WaitParams, WriteOutcome,
+  Counters, EnqueueResult, JobRecord, LeaseRef, ListParams, NewJob, PoolItem, PoolLease, QueueStats, RecoverResult,
+  ReserveParams, ReservedJob, Settlement, SettleAndReserveResult, StepOutcome, StepRecord, Store, StoreOptions, WaitParams, WriteOutcome,
 } from '../store.js';
-import { decode, fenceOutcome, RETRY_CODES, REVOKE_CODES } from './codes.js';
+import { decode, enqueueResult, fenceOutcome, RETRY_CODES, REVOKE_CODES } from './codes.js';
 import { call, connect, describeTarget, type Client, type RedisTarget } from './connection.js';
-import { seqOf, toRecord } from './records.js';
-import { RedisWakeups } from './wakeups.js';
+import { groupBy, JobLocator } from './redis-locator.js';
+import { OutboxRelay } from './redis-outbox.js';
+import { RedisPools } from './redis-pools.js';
+import { RedisViews } from './redis-views.js';
+import { RedisSteps } from './redis-steps.js';
+import { toParent, toRecord } from './records.js';
 import { defineScripts, runScript, type ScriptName } from './scripts.js';
+import { RedisWakeups } from './wakeups.js';
+import { pushJob, pushSettlement } from './wire.js';
 
 const DAY_MS = 86_400_000;
-/** Most ids remembered with their queue, so writes about a job need not search for it. */
-const QUEUE_CACHE_SIZE = 100_000;
 
 /** Options of the Redis store. */
 export interface RedisStoreOptions extends StoreOptions, RedisTarget {
@@ -36,7 +44,12 @@ export interface RedisStoreOptions extends StoreOptions, RedisTarget {
   prefix?: string;
 }
 
-type Raw = [string, string, string, string, number, number, string];
+/** A job as take() in lib.lua answers it. */
+type Raw = [string, string, string, string, number, number, string, string | null];
+
+// Scripts whose writes nobody waits for. pool_acquire above all: a waiter woken by another waiter's
+// failed acquire would try again at once, and they would keep each other busy.
+const QUIET_SCRIPTS: ReadonlySet<ScriptName> = new Set(['peek', 'renew', 'step_get', 'step_put', 'pool_items', 'pool_renew', 'pool_acquire']);
 
 export class RedisStore implements Store {
   readonly capabilities = { crossProcessWakeups: true, remoteCalls: true };
@@ -46,9 +59,11 @@ export class RedisStore implements Store {
   readonly #prefix: string;
   readonly #now: () => number;
   readonly #revokedTtlMs: number;
-  /** id → queue, for the jobs this handle sent or reserved. */
-  readonly #queueOf = new Map<string, string>();
-  readonly #knownQueues = new Set<string>();
+  readonly #locator: JobLocator;
+  readonly #views: RedisViews;
+  readonly #outbox: OutboxRelay;
+  readonly #pools: RedisPools;
+  readonly #steps: RedisSteps;
 
   constructor(options: RedisStoreOptions = {}) {
     this.#prefix = options.prefix ?? 'conveyor';
@@ -59,11 +74,16 @@ export class RedisStore implements Store {
     this.#client.on('error', () => {}); // reconnects on its own; failed commands report through call()
     defineScripts(this.#client);
     this.#wakeups = new RedisWakeups(this.#client, this.description);
-  }
-
-  /** The base of a queue's keys: its hash tag. */
-  #base(queue: string): string {
-    return `${this.#prefix}:{${queue}}:`;
+    this.#locator = new JobLocator(this.#client, this.description, this.#prefix);
+    this.#views = new RedisViews(this.#client, this.description, this.#locator);
+    const scope = {
+      client: this.#client, description: this.description, prefix: this.#prefix, now: this.#now,
+      run: (name: ScriptName, base: string, args: (string | number)[]) => this.#runOn(name, base, args),
+    };
+    const locator = this.#locator;
+    this.#outbox = new OutboxRelay({ ...scope, base: (q) => locator.base(q), addQueue: (q) => locator.addQueue(q) });
+    this.#pools = new RedisPools({ ...scope, settledChannel: this.#settledChannel });
+    this.#steps = new RedisSteps({ ...scope, locator });
   }
 
   #wakeChannel(queue: string): string {
@@ -74,85 +94,40 @@ export class RedisStore implements Store {
     return `${this.#prefix}:settled`;
   }
 
+  /** Run a script on a queue's keys. */
+  #run(name: ScriptName, queue: string, args: (string | number)[]): Promise<unknown> {
+    return this.#runOn(name, this.#locator.base(queue), args);
+  }
+
   /** Run a script; a write made through this handle wakes this handle's waiters at once. */
-  async #run(name: ScriptName, queue: string, args: (string | number)[]): Promise<unknown> {
-    const result = await call(this.description, () => runScript(this.#client, name, this.#base(queue), args));
-    if (name !== 'peek' && name !== 'renew') this.#wakeups.notify();
+  async #runOn(name: ScriptName, base: string, args: (string | number)[]): Promise<unknown> {
+    const result = await call(this.description, () => runScript(this.#client, name, base, args));
+    if (!QUIET_SCRIPTS.has(name)) this.#wakeups.notify();
     return result;
-  }
-
-  #remember(id: string, queue: string): void {
-    if (this.#queueOf.size >= QUEUE_CACHE_SIZE) this.#queueOf.delete(this.#queueOf.keys().next().value!);
-    this.#queueOf.set(id, queue);
-  }
-
-  async #queues(): Promise<string[]> {
-    return call(this.description, () => this.#client.smembers(`${this.#prefix}:queues`));
-  }
-
-  /** The queues of many jobs; only ids not remembered cost a look-up. */
-  async #locateAll(ids: readonly string[]): Promise<(string | undefined)[]> {
-    const queues = ids.map((id) => this.#queueOf.get(id));
-    const missing = queues.flatMap((q, i) => (q === undefined ? [i] : []));
-    if (missing.length) await Promise.all(missing.map(async (i) => (queues[i] = await this.#locate(ids[i]!))));
-    return queues;
-  }
-
-  /** Group items by their job's queue; items whose job is unknown answer `missing` in `outcomes`. */
-  async #byQueue<T extends { id: string }>(items: readonly T[], outcomes: WriteOutcome[]): Promise<Map<string, { item: T; index: number }[]>> {
-    const queues = await this.#locateAll(items.map((i) => i.id));
-    const groups = new Map<string, { item: T; index: number }[]>();
-    items.forEach((item, index) => {
-      const queue = queues[index];
-      if (queue === undefined) {
-        outcomes[index] = { id: item.id, ok: false, reason: 'missing', terminate: false };
-        return;
-      }
-      let group = groups.get(queue);
-      if (!group) groups.set(queue, (group = []));
-      group.push({ item, index });
-    });
-    return groups;
-  }
-
-  /** The queue holding job `id`: remembered, else found by looking in every queue. */
-  async #locate(id: string): Promise<string | undefined> {
-    const known = this.#queueOf.get(id);
-    if (known !== undefined) return known;
-    const queues = await this.#queues();
-    const found = await call(this.description, () => Promise.all(queues.map((q) => this.#client.exists(`${this.#base(q)}job:${id}`))));
-    const queue = queues[found.findIndex((n) => n === 1)];
-    if (queue !== undefined) this.#remember(id, queue);
-    return queue;
   }
 
   async jobsEnqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
     const results: EnqueueResult[] = new Array(jobs.length);
     const byQueue = groupBy(jobs.map((job, index) => ({ job, index })), (e) => e.job.queue);
     await Promise.all([...byQueue].map(async ([queue, entries]) => {
-      if (!this.#knownQueues.has(queue)) {
-        await call(this.description, () => this.#client.sadd(`${this.#prefix}:queues`, queue));
-        this.#knownQueues.add(queue);
-      }
+      await this.#locator.addQueue(queue);
       const args: (string | number)[] = [this.#now(), this.#wakeChannel(queue)];
-      for (const { job } of entries) {
-        args.push(job.id, job.task, job.argsJson, job.priority, job.runAt, job.expiresAt ?? '', job.maxDeliveries);
-      }
-      const created = (await this.#run('enqueue', queue, args)) as number[];
-      entries.forEach(({ job, index }, i) => {
-        results[index] = { id: job.id, created: created[i] === 1 };
-        this.#remember(job.id, queue);
+      for (const { job } of entries) pushJob(args, job);
+      const answers = (await this.#run('enqueue', queue, args)) as [string, string][];
+      entries.forEach(({ index }, i) => {
+        results[index] = enqueueResult(answers[i]!);
+        this.#locator.remember(results[index].id, queue);
       });
     }));
     return results;
   }
 
   #reserved(queue: string, raw: Raw[], leaseMs: number, now: number): ReservedJob[] {
-    return raw.map(([id, task, argsJson, attempt, deliveries, token, enqueuedAt]) => {
-      this.#remember(id, queue);
+    return raw.map(([id, task, argsJson, attempt, deliveries, token, enqueuedAt, parent]) => {
+      this.#locator.remember(id, queue);
       return {
         id, task, queue, argsJson, attempt: Number(attempt), deliveries: Number(deliveries), token: Number(token),
-        enqueuedAt: Number(enqueuedAt), leaseExpiresAt: now + leaseMs,
+        enqueuedAt: Number(enqueuedAt), leaseExpiresAt: now + leaseMs, parent: toParent(parent),
       };
     });
   }
@@ -176,7 +151,8 @@ export class RedisStore implements Store {
   }
 
   async #take(queue: string, limit: number, params: ReserveParams, now: number): Promise<ReservedJob[]> {
-    const raw = (await this.#run('reserve', queue, [now, params.workerId, limit, params.leaseMs, this.#revokedTtlMs])) as Raw[];
+    const [raw, outboxed] = (await this.#run('reserve', queue, [now, params.workerId, limit, params.leaseMs, this.#revokedTtlMs, this.#prefix])) as [Raw[], number];
+    if (outboxed > 0) await this.#outbox.relay([queue]);
     return this.#reserved(queue, raw, params.leaseMs, now);
   }
 
@@ -187,16 +163,19 @@ export class RedisStore implements Store {
   async jobsSettleAndReserve(params: { settlements: readonly Settlement[]; reserve: ReserveParams | null }): Promise<SettleAndReserveResult> {
     const now = this.#now();
     const outcomes: WriteOutcome[] = new Array(params.settlements.length);
-    const groups = await this.#byQueue(params.settlements, outcomes);
+    const groups = await this.#locator.byQueue(params.settlements, outcomes);
     const reserve = params.reserve;
     // The common case — one queue to settle and reserve from — is one script, one round trip.
     const combined = reserve && reserve.queues.length === 1 && [...groups.keys()].every((q) => q === reserve.queues[0]) ? reserve.queues[0]! : undefined;
     let jobs: ReservedJob[] = [];
     await Promise.all([...groups].map(async ([queue, entries]) => {
       const limit = queue === combined ? reserve!.limit : 0;
-      const args: (string | number)[] = [now, this.#settledChannel, this.#wakeChannel(queue), this.#revokedTtlMs, limit, reserve?.workerId ?? '', reserve?.leaseMs ?? 0];
+      const args: (string | number)[] = [
+        now, this.#settledChannel, this.#wakeChannel(queue), this.#revokedTtlMs, limit, reserve?.workerId ?? '', reserve?.leaseMs ?? 0, this.#prefix,
+      ];
       for (const { item } of entries) pushSettlement(args, item);
-      const [codes, raw] = (await this.#run('settle', queue, args)) as [string[], Raw[]];
+      const [codes, raw, outboxed] = (await this.#run('settle', queue, args)) as [string[], Raw[], number];
+      if (outboxed > 0) await this.#outbox.relay([queue]);
       entries.forEach(({ item, index }, i) => {
         outcomes[index] = fenceOutcome(item.id, codes[i]!);
       });
@@ -209,7 +188,7 @@ export class RedisStore implements Store {
   async jobsRenew(params: { leases: readonly LeaseRef[]; leaseMs: number }): Promise<WriteOutcome[]> {
     const leaseUntil = this.#now() + params.leaseMs;
     const outcomes: WriteOutcome[] = new Array(params.leases.length);
-    await Promise.all([...(await this.#byQueue(params.leases, outcomes))].map(async ([queue, entries]) => {
+    await Promise.all([...(await this.#locator.byQueue(params.leases, outcomes))].map(async ([queue, entries]) => {
       const codes = (await this.#run('renew', queue, [leaseUntil, ...entries.flatMap(({ item }) => [item.id, item.token])])) as string[];
       entries.forEach(({ item, index }, i) => (outcomes[index] = fenceOutcome(item.id, codes[i]!)));
     }));
@@ -217,15 +196,18 @@ export class RedisStore implements Store {
   }
 
   async jobRevoke(params: { id: string; terminate: boolean; reason?: string }): Promise<'revoked' | 'final' | 'missing'> {
-    const queue = await this.#locate(params.id);
+    const queue = await this.#locator.locate(params.id);
     if (queue === undefined) return 'missing';
     const error = toJson({ type: 'RevokedError', message: params.reason ?? 'revoked' }, 'error');
-    const code = await this.#run('revoke', queue, [this.#now(), params.id, params.terminate ? 1 : 0, error, this.#revokedTtlMs, this.#settledChannel]);
-    return decode(REVOKE_CODES, code);
+    const args = [this.#now(), params.id, params.terminate ? 1 : 0, error, this.#revokedTtlMs, this.#settledChannel, this.#prefix];
+    const answer = decode(REVOKE_CODES, await this.#run('revoke', queue, args));
+    // Revokes are rare: look in the outbox rather than widen the script's answer.
+    if (answer === 'revoked') await this.#outbox.relay([queue]);
+    return answer;
   }
 
   async jobRetry(id: string): Promise<'retried' | 'not-final' | 'missing'> {
-    const queue = await this.#locate(id);
+    const queue = await this.#locator.locate(id);
     if (queue === undefined) return 'missing';
     return decode(RETRY_CODES, await this.#run('retry_final', queue, [this.#now(), id, this.#wakeChannel(queue)]));
   }
@@ -233,78 +215,45 @@ export class RedisStore implements Store {
   async jobsRecoverExpired(): Promise<RecoverResult> {
     const now = this.#now();
     const result: RecoverResult = { requeued: [], failed: [] };
-    for (const queue of await this.#queues()) {
-      const [requeued, failed] = (await this.#run('recover', queue, [now, this.#wakeChannel(queue)])) as [string[], string[]];
+    const queues = await this.#locator.queues();
+    for (const queue of queues) {
+      const [requeued, failed] = (await this.#run('recover', queue, [now, this.#wakeChannel(queue), this.#prefix])) as [string[], string[], number];
       result.requeued.push(...requeued);
       result.failed.push(...failed);
     }
+    // Every outbox, not only those written now: a process may have died between a transition and its relay.
+    await this.#outbox.relay(queues);
     return result;
   }
 
   async jobsDeleteExpired(): Promise<number> {
     const now = this.#now();
     let total = 0;
-    for (const queue of await this.#queues()) {
+    for (const queue of await this.#locator.queues()) {
       for (let n = 1000; n === 1000; total += n) n = (await this.#run('delete_expired', queue, [now])) as number;
     }
     return total;
   }
 
   async jobGet(id: string): Promise<JobRecord | null> {
-    const queue = await this.#locate(id);
+    const queue = await this.#locator.locate(id);
     if (queue === undefined) return null;
-    const hash = await call(this.description, () => this.#client.hgetall(`${this.#base(queue)}job:${id}`));
+    const hash = await call(this.description, () => this.#client.hgetall(`${this.#locator.base(queue)}job:${id}`));
     const record = toRecord(id, queue, hash);
-    if (!record) this.#queueOf.delete(id);
+    if (!record) this.#locator.forget(id);
     return record;
   }
 
-  async jobsList(params: ListParams): Promise<JobRecord[]> {
-    const states = new Set(params.states?.length ? params.states : JOB_STATES);
-    const queues = params.queue !== undefined ? [params.queue] : await this.#queues();
-    const found: { record: JobRecord; seq: number }[] = [];
-    for (const queue of queues) {
-      const ids = await call(this.description, () => this.#indexedIds(queue, states));
-      const hashes = await call(this.description, () => Promise.all(ids.map((id) => this.#client.hgetall(`${this.#base(queue)}job:${id}`))));
-      hashes.forEach((hash, i) => {
-        const record = toRecord(ids[i]!, queue, hash);
-        if (!record || !states.has(record.state)) return;
-        if (params.task !== undefined && record.task !== params.task) return;
-        if (params.runAfter !== undefined && !(record.runAt > params.runAfter)) return;
-        found.push({ record, seq: seqOf(hash) });
-      });
-    }
-    // Oldest first: by enqueue time, then FIFO within a queue.
-    found.sort((a, b) => a.record.enqueuedAt - b.record.enqueuedAt || a.seq - b.seq);
-    return found.slice(0, params.limit).map((f) => f.record);
-  }
-
-  /** Ids of a queue's jobs that may be in `states`, read from the per-state indexes. */
-  async #indexedIds(queue: string, states: Set<string>): Promise<string[]> {
-    const base = this.#base(queue);
-    const reads: Promise<string[]>[] = [];
-    if (states.has('PENDING') || states.has('RETRY')) {
-      reads.push(this.#client.zrange(`${base}ready`, '0', '-1').then((members) => members.map((m) => m.slice(32))));
-      reads.push(this.#client.zrange(`${base}scheduled`, '0', '-1'));
-    }
-    if (states.has('STARTED')) reads.push(this.#client.zrange(`${base}leased`, '0', '-1'));
-    if (states.has('FAILURE')) reads.push(this.#client.zrange(`${base}failed`, '0', '-1'));
-    if (states.has('SUCCESS') || states.has('REVOKED')) reads.push(this.#client.zrange(`${base}kept`, '0', '-1'));
-    return [...new Set((await Promise.all(reads)).flat())];
+  jobsList(params: ListParams): Promise<JobRecord[]> {
+    return this.#views.jobsList(params);
   }
 
   async queuePurge(queue: string): Promise<number> {
     return (await this.#run('purge', queue, [])) as number;
   }
 
-  async queueStats(): Promise<QueueStats[]> {
-    const stats: QueueStats[] = [];
-    for (const queue of (await this.#queues()).sort()) {
-      const counts = await call(this.description, () => this.#client.hgetall(`${this.#base(queue)}counts`));
-      const entry = { queue, counts: Object.fromEntries(JOB_STATES.map((s) => [s, Number(counts[s] ?? 0)])) as QueueStats['counts'] };
-      if (JOB_STATES.some((s) => entry.counts[s] > 0)) stats.push(entry);
-    }
-    return stats;
+  queueStats(): Promise<QueueStats[]> {
+    return this.#views.queueStats();
   }
 
   waitForChange(params: WaitParams): Promise<void> {
@@ -317,11 +266,57 @@ export class RedisStore implements Store {
   async #nextDue(queues: readonly string[]): Promise<number | undefined> {
     let due: number | undefined;
     for (const queue of queues) {
-      const [, score] = await this.#client.zrange(`${this.#base(queue)}scheduled`, '0', '0', 'WITHSCORES');
+      const [, score] = await this.#client.zrange(`${this.#locator.base(queue)}scheduled`, '0', '0', 'WITHSCORES');
       // Scores are on the store's clock; convert the distance to the real clock the timer uses.
       if (score !== undefined) due = Math.min(due ?? Infinity, Date.now() + Number(score) - this.#now());
     }
     return due;
+  }
+
+  jobStepGet(params: { id: string; token: number; name: string }): Promise<StepOutcome> {
+    return this.#steps.get(params.id, params.token, params.name);
+  }
+
+  jobStepPut(params: { id: string; token: number; name: string; resultJson: string }): Promise<StepOutcome> {
+    return this.#steps.put(params.id, params.token, params.name, params.resultJson);
+  }
+
+  jobSteps(id: string): Promise<StepRecord[]> {
+    return this.#steps.list(id);
+  }
+
+  poolAdd(params: { pool: string; items: readonly string[] }): Promise<number> {
+    return this.#pools.add(params.pool, params.items);
+  }
+
+  poolRemove(params: { pool: string; items: readonly string[] }): Promise<number> {
+    return this.#pools.remove(params.pool, params.items);
+  }
+
+  poolAcquire(params: { pool: string; holder: string; ttlMs: number }): Promise<PoolLease | null> {
+    return this.#pools.acquire(params.pool, params.holder, params.ttlMs);
+  }
+
+  poolRenew(params: { pool: string; item: string; token: number; ttlMs: number }): Promise<boolean> {
+    return this.#pools.renew(params.pool, params.item, params.token, params.ttlMs);
+  }
+
+  poolRelease(params: { pool: string; item: string; token: number }): Promise<'released' | 'not-held'> {
+    return this.#pools.release(params.pool, params.item, params.token);
+  }
+
+  poolItems(pool: string): Promise<PoolItem[]> {
+    return this.#pools.items(pool);
+  }
+
+  poolsReclaimExpired(): Promise<number> {
+    return this.#pools.reclaimExpired();
+  }
+
+  /** Each queue's and pool's slot counts its own; the sum is the store's. */
+  async countersGet(): Promise<Counters> {
+    const [queues, pools] = await Promise.all([this.#locator.queues(), this.#pools.names()]);
+    return this.#views.counters([...queues.map((q) => this.#locator.base(q)), ...pools.map((p) => this.#pools.base(p))]);
   }
 
   /** The underlying client, for tests that build broken states by hand. @internal */
@@ -333,33 +328,4 @@ export class RedisStore implements Store {
     this.#wakeups.close();
     await this.#client.quit().catch(() => this.#client.disconnect());
   }
-}
-
-/** Append a settlement as the settle script's five arguments. */
-function pushSettlement(args: (string | number)[], s: Settlement): void {
-  switch (s.kind) {
-    case 'complete':
-      if (s.resultJson === null) args.push('complete_null', s.id, s.token, '', s.resultTtlMs);
-      else args.push('complete', s.id, s.token, s.resultJson, s.resultTtlMs);
-      return;
-    case 'fail':
-      args.push('fail', s.id, s.token, JSON.stringify(s.error), '');
-      return;
-    case 'retry':
-      args.push('retry', s.id, s.token, JSON.stringify(s.error), s.runAt);
-      return;
-    case 'release':
-      args.push('release', s.id, s.token, '', '');
-  }
-}
-
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    let group = groups.get(k);
-    if (!group) groups.set(k, (group = []));
-    group.push(item);
-  }
-  return groups;
 }

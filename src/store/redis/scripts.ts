@@ -6,8 +6,11 @@
 import type { Cluster, Redis } from 'ioredis';
 import { scripts } from './lua/scripts.gen.js';
 
-/** The scripts callable on a client, each with one key (the queue's base) and string args. */
-export const SCRIPT_NAMES = ['enqueue', 'reserve', 'settle', 'renew', 'revoke', 'retry_final', 'recover', 'delete_expired', 'purge', 'peek'] as const;
+/** The scripts callable on a client, each with one key (a queue's or a pool's base) and string args. */
+export const SCRIPT_NAMES = [
+  'enqueue', 'reserve', 'settle', 'renew', 'revoke', 'retry_final', 'recover', 'delete_expired', 'purge', 'peek', 'relay',
+  'step_get', 'step_put', 'pool_add', 'pool_remove', 'pool_acquire', 'pool_renew', 'pool_release', 'pool_items', 'pool_reclaim',
+] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 
 /** Script names are prefixed so they cannot clash with Redis commands or a user's own. */
@@ -17,7 +20,7 @@ export function defineScripts(client: Redis | Cluster): void {
   for (const name of SCRIPT_NAMES) client.defineCommand(commandName(name), { numberOfKeys: 1, lua: scripts[name] });
 }
 
-/** Run a script (defined by {@link defineScripts}) on the key of one queue. */
+/** Run a script (defined by {@link defineScripts}) on the keys of one queue or pool. */
 export function runScript(client: Redis | Cluster, name: ScriptName, base: string, args: (string | number)[]): Promise<unknown> {
   const command = (client as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[commandName(name)]!;
   return command.call(client, base, ...args);

@@ -1,7 +1,7 @@
 /** Mapping between `conveyor_jobs` rows and the Store's domain types. */
 import type { ErrorInfo } from '../../errors.js';
 import type { JobState } from '../../states.js';
-import type { JobRecord } from '../store.js';
+import type { Callback, ChordMember, JobRecord, ParentInfo } from '../store.js';
 
 /** A row of `conveyor_jobs`, as better-sqlite3 returns it. */
 export interface JobRow {
@@ -27,6 +27,12 @@ export interface JobRow {
   result: string | null;
   error: string | null;
   keep_until: number | null;
+  idem_key: string | null;
+  idem_ttl: number | null;
+  callbacks: string | null;
+  chord: string | null;
+  parent: string | null;
+  fired: number;
 }
 
 export function toRecord(row: JobRow): JobRecord {
@@ -50,5 +56,13 @@ export function toRecord(row: JobRow): JobRecord {
     leaseExpiresAt: row.lease_expires_at,
     expiresAt: row.expires_at,
     maxDeliveries: row.max_deliveries,
+    idempotencyKey: row.idem_key,
+    callbacks: row.callbacks === null ? [] : (JSON.parse(row.callbacks) as Callback[]),
+    chord: row.chord === null ? null : (JSON.parse(row.chord) as ChordMember),
+    parent: parseParent(row.parent),
   };
+}
+
+export function parseParent(text: string | null): ParentInfo | null {
+  return text === null ? null : (JSON.parse(text) as ParentInfo);
 }

@@ -10,11 +10,15 @@
 import Database from 'better-sqlite3';
 import { errorInfo, InvalidArgumentError, WorkerLostError } from '../../errors.js';
 import { JOB_STATES } from '../../states.js';
-import type {
-  EnqueueResult, JobRecord, LeaseRef, ListParams, NewJob, QueueStats, RecoverResult, ReserveParams,
-  ReservedJob, Settlement, SettleAndReserveResult, Store, StoreOptions, WaitParams, WriteOutcome,
+import {
+  COUNTERS, type CallbackJob, type CounterName, type Counters, type EnqueueResult, type JobRecord, type LeaseRef,
+  type ListParams, type NewJob, type ParentInfo, type PoolItem, type PoolLease, type QueueStats, type RecoverResult,
+  type ReserveParams, type ReservedJob, type Settlement, type SettleAndReserveResult, type StepOutcome, type StepRecord,
+  type Store, type StoreOptions, type WaitParams, type WriteOutcome,
 } from '../store.js';
-import { toRecord, type JobRow } from './rows.js';
+import { finish, type FinishScope } from './finish.js';
+import * as pools from './pools.js';
+import { parseParent, toRecord, type JobRow } from './rows.js';
 import { prepareStatements, type Statements } from './statements.js';
 import { migrate } from './migrate.js';
 import { Wakeup } from './wakeup.js';
@@ -28,6 +32,22 @@ export interface SqliteStoreOptions extends StoreOptions {
   /** How long a transition waits for another process's write lock. @default 10000 */
   busyTimeoutMs?: number;
 }
+
+/** What a final transition answers (see complete.sql): whether there is anything to fire. */
+interface FinalRow {
+  id: string;
+  quiet: number;
+}
+
+interface IdemHolder {
+  id: string;
+  state: string;
+  finished_at: number | null;
+  idem_ttl: number | null;
+  keep_until: number | null;
+}
+
+const FINAL_STATES = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
 
 interface DueRow {
   seq: number;
@@ -64,10 +84,14 @@ export class SqliteStore implements Store {
     this.description = `sqlite:${path}`;
   }
 
-  /** Run `fn` in a write transaction that takes the lock up front (no lock upgrades, no deadlocks). */
-  #write<T>(fn: () => T): T {
+  /**
+   * Run `fn` in a write transaction that takes the lock up front (no lock upgrades, no deadlocks),
+   * then wake this process's waiters, unless `quiet` (a write nobody waits for: a waiter woken by
+   * another waiter's failed pool acquire would try again at once, forever).
+   */
+  #write<T>(fn: () => T, quiet = false): T {
     const result = this.#transaction.immediate(fn) as T;
-    this.#wakeup.notify();
+    if (!quiet) this.#wakeup.notify();
     return result;
   }
 
@@ -75,13 +99,48 @@ export class SqliteStore implements Store {
     const now = this.#now();
     return this.#write(() =>
       jobs.map((job) => {
-        const { changes } = this.#sql.enqueue.run({
-          id: job.id, task: job.task, queue: job.queue, args: job.argsJson, priority: job.priority,
-          runAt: job.runAt, expiresAt: job.expiresAt, now, maxDeliveries: job.maxDeliveries,
-        });
-        return { id: job.id, created: changes > 0 };
+        const holder = job.idempotency ? (this.#sql.idemHolder.get({ key: job.idempotency.key }) as IdemHolder | undefined) : undefined;
+        const id = holder && keyHeld(holder, now) ? holder.id : job.id;
+        const created = id === job.id && this.#insert(job, now, { runAt: job.runAt, expiresAt: job.expiresAt });
+        if (!created) this.#count('duplicates_suppressed_total');
+        return { id, created };
       }),
     );
+  }
+
+  /** Insert a job (inside a transaction); false when its id is already stored. */
+  #insert(
+    job: CallbackJob & { idempotency?: NewJob['idempotency']; chord?: NewJob['chord'] },
+    now: number,
+    at: { runAt: number; expiresAt: number | null; parent?: ParentInfo | null; state?: 'PENDING' | 'FAILURE'; error?: string | null },
+  ): boolean {
+    const failed = at.state === 'FAILURE';
+    return this.#sql.enqueue.run({
+      id: job.id, task: job.task, queue: job.queue, args: job.argsJson, priority: job.priority, runAt: at.runAt,
+      expiresAt: at.expiresAt, now, maxDeliveries: job.maxDeliveries, idemKey: job.idempotency?.key ?? null,
+      idemTtl: job.idempotency?.ttlMs ?? null, callbacks: job.callbacks?.length ? JSON.stringify(job.callbacks) : null,
+      chord: job.chord ? JSON.stringify(job.chord) : null, parent: at.parent ? JSON.stringify(at.parent) : null,
+      state: failed ? 'FAILURE' : 'PENDING', error: at.error ?? null, finishedAt: failed ? now : null,
+    }).changes > 0;
+  }
+
+  #count(name: CounterName, n = 1): void {
+    this.#sql.count.run({ name, n });
+  }
+
+  /** Fire the callbacks and chord of a job a transition just made final (when it has any). */
+  #finished(row: FinalRow | undefined, now: number): number {
+    if (!row) return 0;
+    if (row.quiet === 0) finish(this.#finishScope(now), row.id);
+    return 1;
+  }
+
+  #finishScope(now: number): FinishScope {
+    return {
+      sql: this.#sql, now,
+      count: (name, n) => this.#count(name, n),
+      insert: (job, f) => this.#insert(job, now, { runAt: now, expiresAt: null, parent: f.parent, state: f.state, error: f.error && JSON.stringify(f.error) }),
+    };
   }
 
   async jobsReserve(params: ReserveParams): Promise<ReservedJob[]> {
@@ -107,15 +166,15 @@ export class SqliteStore implements Store {
       for (const row of due) {
         if (row.expires_at !== null && row.expires_at < now) {
           const error = JSON.stringify({ type: 'Expired', message: `expired at ${new Date(row.expires_at).toISOString()} before it could start` });
-          this.#sql.expire.run({ seq: row.seq, now, error, keepUntil: now + this.#revokedTtlMs });
+          this.#finished(this.#sql.expire.get({ seq: row.seq, now, error, keepUntil: now + this.#revokedTtlMs }) as FinalRow | undefined, now);
           continue;
         }
         const r = this.#sql.reserveTake.get({ seq: row.seq, worker: params.workerId, now, leaseUntil }) as {
-          id: string; task: string; queue: string; args: string; attempt: number; deliveries: number; token: number; enqueued_at: number;
+          id: string; task: string; queue: string; args: string; attempt: number; deliveries: number; token: number; enqueued_at: number; parent: string | null;
         };
         taken.push({
           id: r.id, task: r.task, queue: r.queue, argsJson: r.args, attempt: r.attempt, deliveries: r.deliveries,
-          token: r.token, enqueuedAt: r.enqueued_at, leaseExpiresAt: leaseUntil,
+          token: r.token, enqueuedAt: r.enqueued_at, leaseExpiresAt: leaseUntil, parent: parseParent(r.parent),
         });
       }
     }
@@ -148,9 +207,9 @@ export class SqliteStore implements Store {
     const { id, token } = s;
     switch (s.kind) {
       case 'complete':
-        return this.#sql.complete.run({ id, token, result: s.resultJson, now, keepUntil: now + s.resultTtlMs }).changes;
+        return this.#finished(this.#sql.complete.get({ id, token, result: s.resultJson, now, keepUntil: now + s.resultTtlMs }) as FinalRow | undefined, now);
       case 'fail':
-        return this.#sql.fail.run({ id, token, error: JSON.stringify(s.error), now }).changes;
+        return this.#finished(this.#sql.fail.get({ id, token, error: JSON.stringify(s.error), now }) as FinalRow | undefined, now);
       case 'retry':
         return this.#sql.retry.run({ id, token, error: JSON.stringify(s.error), runAt: s.runAt }).changes;
       case 'release':
@@ -160,21 +219,29 @@ export class SqliteStore implements Store {
 
   /** The outcome of a write fenced by `token`: ok when it changed the row, else why not. */
   #fenced(id: string, token: number, changes: number): WriteOutcome {
-    if (changes > 0) return { id, ok: true };
+    return changes > 0 ? { id, ok: true } : { id, ...this.#loss(id, token) };
+  }
+
+  /** Whether `token` holds job `id`'s current lease, else why not (a stale one is counted). */
+  #loss(id: string, token: number): { ok: true } | { ok: false; reason: 'stale' | 'revoked' | 'final' | 'missing'; terminate: boolean } {
     const row = this.#sql.leaseCheck.get({ id }) as Pick<JobRow, 'state' | 'token' | 'terminate'> | undefined;
-    if (!row) return { id, ok: false, reason: 'missing', terminate: false };
-    if (row.token === token && row.state === 'REVOKED') return { id, ok: false, reason: 'revoked', terminate: row.terminate === 1 };
+    if (!row) return { ok: false, reason: 'missing', terminate: false };
+    if (row.token === token && row.state === 'STARTED') return { ok: true };
+    if (row.token === token && row.state === 'REVOKED') return { ok: false, reason: 'revoked', terminate: row.terminate === 1 };
     // A newer delivery, or a lapsed lease put back in line: either way this writer is stale.
-    if (row.token !== token || row.state === 'PENDING' || row.state === 'RETRY') return { id, ok: false, reason: 'stale', terminate: false };
-    return { id, ok: false, reason: 'final', terminate: false };
+    if (row.token !== token || row.state === 'PENDING' || row.state === 'RETRY') {
+      this.#count('stale_writes_refused_total');
+      return { ok: false, reason: 'stale', terminate: false };
+    }
+    return { ok: false, reason: 'final', terminate: false };
   }
 
   async jobRevoke(params: { id: string; terminate: boolean; reason?: string }): Promise<'revoked' | 'final' | 'missing'> {
     const now = this.#now();
     const error = JSON.stringify({ type: 'RevokedError', message: params.reason ?? 'revoked' });
     return this.#write(() => {
-      const changes = this.#sql.revoke.run({ id: params.id, terminate: params.terminate ? 1 : 0, error, now, keepUntil: now + this.#revokedTtlMs }).changes;
-      if (changes > 0) return 'revoked';
+      const row = this.#sql.revoke.get({ id: params.id, terminate: params.terminate ? 1 : 0, error, now, keepUntil: now + this.#revokedTtlMs }) as FinalRow | undefined;
+      if (this.#finished(row, now) > 0) return 'revoked';
       return this.#sql.leaseCheck.get({ id: params.id }) ? 'final' : 'missing';
     });
   }
@@ -197,7 +264,7 @@ export class SqliteStore implements Store {
       for (const row of this.#sql.recoverExpired.all({ now }) as typeof expired) {
         if (row.deliveries >= row.max_deliveries) {
           const error = JSON.stringify(errorInfo(new WorkerLostError(row.id, row.deliveries)));
-          this.#sql.lost.run({ seq: row.seq, error, now });
+          this.#finished(this.#sql.lost.get({ seq: row.seq, error, now }) as FinalRow | undefined, now);
           result.failed.push(row.id);
         } else {
           this.#sql.requeue.run({ seq: row.seq });
@@ -210,7 +277,10 @@ export class SqliteStore implements Store {
 
   async jobsDeleteExpired(): Promise<number> {
     const now = this.#now();
-    return this.#write(() => this.#sql.deleteExpired.run({ now }).changes);
+    return this.#write(() => {
+      this.#sql.stepsDeleteExpired.run({ now });
+      return this.#sql.deleteExpired.run({ now }).changes;
+    });
   }
 
   async jobGet(id: string): Promise<JobRecord | null> {
@@ -235,7 +305,10 @@ export class SqliteStore implements Store {
   }
 
   async queuePurge(queue: string): Promise<number> {
-    return this.#write(() => this.#sql.purge.run({ queue }).changes);
+    return this.#write(() => {
+      this.#sql.stepsDeletePurged.run({ queue });
+      return this.#sql.purge.run({ queue }).changes;
+    });
   }
 
   async queueStats(): Promise<QueueStats[]> {
@@ -261,8 +334,79 @@ export class SqliteStore implements Store {
     return this.#wakeup.wait(timeoutMs, params.signal);
   }
 
+  async jobStepGet(params: { id: string; token: number; name: string }): Promise<StepOutcome> {
+    return this.#write(() => {
+      const lease = this.#loss(params.id, params.token);
+      if (!lease.ok) return lease;
+      const row = this.#sql.stepGet.get({ id: params.id, name: params.name }) as { result: string } | undefined;
+      if (row) this.#count('steps_replayed_total');
+      return { ok: true, resultJson: row?.result ?? null };
+    });
+  }
+
+  async jobStepPut(params: { id: string; token: number; name: string; resultJson: string }): Promise<StepOutcome> {
+    const now = this.#now();
+    return this.#write(() => {
+      const lease = this.#loss(params.id, params.token);
+      if (!lease.ok) return lease;
+      this.#sql.stepPut.run({ id: params.id, name: params.name, result: params.resultJson, token: params.token, now });
+      return { ok: true, resultJson: (this.#sql.stepGet.get({ id: params.id, name: params.name }) as { result: string }).result };
+    });
+  }
+
+  async jobSteps(id: string): Promise<StepRecord[]> {
+    return (this.#sql.stepsList.all({ id }) as { name: string; result: string; token: number; recorded_at: number }[])
+      .map((r) => ({ name: r.name, resultJson: r.result, token: r.token, recordedAt: r.recorded_at }));
+  }
+
+  async poolAdd(params: { pool: string; items: readonly string[] }): Promise<number> {
+    return this.#write(() => pools.poolAdd(this.#sql, params.pool, params.items));
+  }
+
+  async poolRemove(params: { pool: string; items: readonly string[] }): Promise<number> {
+    return this.#write(() => pools.poolRemove(this.#sql, params.pool, params.items));
+  }
+
+  async poolAcquire(params: { pool: string; holder: string; ttlMs: number }): Promise<PoolLease | null> {
+    const now = this.#now();
+    return this.#write(() => pools.poolAcquire(this.#sql, params, now, (name, n) => this.#count(name, n)), true);
+  }
+
+  async poolRenew(params: { pool: string; item: string; token: number; ttlMs: number }): Promise<boolean> {
+    const now = this.#now();
+    return this.#write(() => pools.poolRenew(this.#sql, params, now));
+  }
+
+  async poolRelease(params: { pool: string; item: string; token: number }): Promise<'released' | 'not-held'> {
+    return this.#write(() => pools.poolRelease(this.#sql, params, (name, n) => this.#count(name, n)));
+  }
+
+  async poolItems(pool: string): Promise<PoolItem[]> {
+    return pools.poolItems(this.#sql, pool);
+  }
+
+  async poolsReclaimExpired(): Promise<number> {
+    const now = this.#now();
+    return this.#write(() => pools.poolReclaim(this.#sql, now, (name, n) => this.#count(name, n)));
+  }
+
+  async countersGet(): Promise<Counters> {
+    const counters = Object.fromEntries(COUNTERS.map((name) => [name, 0])) as Counters;
+    for (const { name, value } of this.#sql.counters.all() as { name: CounterName; value: number }[]) {
+      if (name in counters) counters[name] = value;
+    }
+    return counters;
+  }
+
   async close(): Promise<void> {
     this.#wakeup.close();
     if (this.#db.open) this.#db.close();
   }
+}
+
+/** Whether an idempotency key is still held by its latest job (see Store.jobsEnqueue). */
+function keyHeld(holder: IdemHolder, now: number): boolean {
+  if (holder.keep_until !== null && holder.keep_until < now) return false; // gone, but not yet deleted
+  if (!FINAL_STATES.has(holder.state)) return true;
+  return holder.idem_ttl !== null && holder.finished_at !== null && holder.finished_at + holder.idem_ttl > now;
 }

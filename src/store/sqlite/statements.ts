@@ -3,10 +3,17 @@ import type Database from 'better-sqlite3';
 import { scripts } from './sql/scripts.gen.js';
 
 const NAMES = {
-  enqueue: 'enqueue', reserveDue: 'reserve_due', reserveTake: 'reserve_take', expire: 'expire', renew: 'renew',
-  leaseCheck: 'lease_check', complete: 'complete', fail: 'fail', retry: 'retry', release: 'release',
+  enqueue: 'enqueue', idemHolder: 'idem_holder', reserveDue: 'reserve_due', reserveTake: 'reserve_take', expire: 'expire',
+  renew: 'renew', leaseCheck: 'lease_check', complete: 'complete', fail: 'fail', retry: 'retry', release: 'release',
   recoverExpired: 'recover_expired', requeue: 'requeue', lost: 'lost', revoke: 'revoke', retryFinal: 'retry_final',
   deleteExpired: 'delete_expired', nextDue: 'next_due', purge: 'purge', stats: 'stats', get: 'get',
+  finishTake: 'finish_take', finishSkipped: 'finish_skipped', chordMark: 'chord_mark', chordResults: 'chord_results',
+  chordDelete: 'chord_delete', count: 'count', counters: 'counters',
+  stepGet: 'step_get', stepPut: 'step_put', stepsList: 'steps_list', stepsDeleteExpired: 'steps_delete_expired',
+  stepsDeletePurged: 'steps_delete_purged',
+  poolNext: 'pool_next', poolAdd: 'pool_add', poolRemove: 'pool_remove', poolRemoveHeld: 'pool_remove_held',
+  poolLapsed: 'pool_lapsed', poolFree: 'pool_free', poolDrop: 'pool_drop', poolTake: 'pool_take', poolFirstFree: 'pool_first_free', poolRenew: 'pool_renew',
+  poolItems: 'pool_items',
 } as const satisfies Record<string, keyof typeof scripts>;
 
 export type Statements = { [K in keyof typeof NAMES]: Database.Statement };

@@ -1,10 +1,11 @@
 -- Return jobs whose lease has passed to their queue, or fail them when their deliveries ran out.
 -- KEYS[1] the queue's base
--- ARGV[1] now, ARGV[2] wake channel
--- Returns: { {requeued ids}, {failed ids} }
+-- ARGV[1] now, ARGV[2] wake channel, ARGV[3] key prefix
+-- Returns: { {requeued ids}, {failed ids}, deliveries left in the outbox }
 -- @include lib
 local base = KEYS[1]
 local now = tonumber(ARGV[1])
+prefix = ARGV[3]
 local expired = redis.call('ZRANGEBYSCORE', base .. 'leased', '-inf', '(' .. ARGV[1], 'LIMIT', 0, 1000)
 local requeued, failed = {}, {}
 for _, id in ipairs(expired) do
@@ -17,6 +18,7 @@ for _, id in ipairs(expired) do
     redis.call('HSET', key, 's', 'FAILURE', 'err', err, 'f', ARGV[1])
     redis.call('ZADD', base .. 'failed', f[5], id)
     count(base, 'STARTED', 'FAILURE')
+    finish(base, id, key, 'FAILURE', now)
     failed[#failed + 1] = id
   else
     redis.call('HSET', key, 's', 'PENDING')
@@ -28,4 +30,4 @@ end
 if #expired > 0 then redis.call('ZREM', base .. 'leased', unpack(expired)) end
 if #requeued > 0 then redis.call('PUBLISH', ARGV[2], 'recovered') end
 flush_counts(base)
-return { requeued, failed }
+return { requeued, failed, outboxed }

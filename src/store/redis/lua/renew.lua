@@ -2,15 +2,18 @@
 -- KEYS[1] the queue's base
 -- ARGV[1] lease_until (epoch ms), then 2 per lease: id, token
 -- Returns: one code per lease: OK | STALE | REVOKED | REVOKED_TERMINATE | FINAL | MISSING
+-- (each STALE counts stale_writes_refused_total)
 -- @include lib
 local base = KEYS[1]
 local out = {}
+local stale = 0
 for i = 2, #ARGV, 2 do
   local id, token = ARGV[i], ARGV[i + 1]
   local key = base .. 'job:' .. id
   local refused = fence(key, token)
   if refused then
     out[#out + 1] = refused
+    if refused == 'STALE' then stale = stale + 1 end
   else
     redis.call('HSET', key, 'l', ARGV[1])
     zadd(base .. 'leased', ARGV[1], id)
@@ -18,4 +21,5 @@ for i = 2, #ARGV, 2 do
   end
 end
 flush_sets()
+bump(base, 'stale_writes_refused_total', stale)
 return out

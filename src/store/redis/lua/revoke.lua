@@ -1,16 +1,18 @@
--- Cancel a job that is not final; a running one loses its lease at once.
+-- Cancel a job that is not final; a running one loses its lease at once. It fires its
+-- callbacks for REVOKED (deliveries bound for other queues stay in the outbox for the adapter).
 -- KEYS[1] the queue's base
 -- ARGV[1] now, ARGV[2] id, ARGV[3] terminate (0/1), ARGV[4] error JSON, ARGV[5] revoked TTL ms,
--- ARGV[6] settled channel
+-- ARGV[6] settled channel, ARGV[7] key prefix
 -- Returns: REVOKED | FINAL | MISSING
 -- @include lib
 local base = KEYS[1]
 local id = ARGV[2]
 local key = base .. 'job:' .. id
+prefix = ARGV[7]
 local f = redis.call('HMGET', key, 's', 'r', 'sq')
 local state = f[1]
 if not state then return 'MISSING' end
-if state == 'SUCCESS' or state == 'FAILURE' or state == 'REVOKED' then return 'FINAL' end
+if FINAL[state] then return 'FINAL' end
 if state == 'STARTED' then
   redis.call('ZREM', base .. 'leased', id)
   redis.call('HDEL', key, 'l')
@@ -22,6 +24,7 @@ local keep = tonumber(ARGV[1]) + tonumber(ARGV[5])
 redis.call('HSET', key, 's', 'REVOKED', 'tm', ARGV[3], 'err', ARGV[4], 'f', ARGV[1], 'ku', keep)
 redis.call('ZADD', base .. 'kept', keep, id)
 count(base, state, 'REVOKED')
+finish(base, id, key, 'REVOKED', tonumber(ARGV[1]))
 redis.call('PUBLISH', ARGV[6], 'revoked')
 flush_counts(base)
 return 'REVOKED'

@@ -1,25 +1,31 @@
 -- Record how deliveries of one queue's jobs ended, each fenced by its token; then, optionally,
 -- reserve the next jobs — one round trip and one atomic step for a worker's whole batch.
+-- A job made final fires its callbacks and chord mark here (see finish in lib.lua).
 -- KEYS[1] the queue's base
 -- ARGV[1] now, ARGV[2] settled channel, ARGV[3] wake channel, ARGV[4] revoked TTL ms,
--- ARGV[5] reserve limit (0: do not reserve), ARGV[6] worker id, ARGV[7] lease ms,
+-- ARGV[5] reserve limit (0: do not reserve), ARGV[6] worker id, ARGV[7] lease ms, ARGV[8] key prefix,
 -- then 5 per settlement: kind (complete | complete_null | fail | retry | release), id, token,
 -- payload (result JSON for complete, error JSON for fail/retry, '' otherwise),
 -- number (result TTL ms for complete*, run_at for retry, '' otherwise)
--- Returns: { {code per settlement: OK | STALE | REVOKED | REVOKED_TERMINATE | FINAL | MISSING}, reserved jobs }
+-- Returns: { {code per settlement: OK | STALE | REVOKED | REVOKED_TERMINATE | FINAL | MISSING},
+-- reserved jobs (as take in lib.lua), deliveries left in the outbox }
 -- @include lib
 local base = KEYS[1]
 local now = tonumber(ARGV[1])
+prefix = ARGV[8]
 local codes = {}
 local woke = false
-for i = 8, #ARGV, 5 do
+local stale = 0
+for i = 9, #ARGV, 5 do
   local kind, id, token, payload, num = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local key = base .. 'job:' .. id
   local refused, f = fence(key, token)
   if refused then
     codes[#codes + 1] = refused
+    if refused == 'STALE' then stale = stale + 1 end
   else
     zrem(base .. 'leased', id)
+    local final = nil
     if kind == 'complete' or kind == 'complete_null' then
       local keep = now + tonumber(num)
       if kind == 'complete' then
@@ -30,11 +36,13 @@ for i = 8, #ARGV, 5 do
       redis.call('HDEL', key, 'l', 'err')
       zadd(base .. 'kept', keep, id)
       count(base, 'STARTED', 'SUCCESS')
+      final = 'SUCCESS'
     elseif kind == 'fail' then
       redis.call('HSET', key, 's', 'FAILURE', 'err', payload, 'f', now)
       redis.call('HDEL', key, 'l')
       zadd(base .. 'failed', f[4], id)
       count(base, 'STARTED', 'FAILURE')
+      final = 'FAILURE'
     elseif kind == 'retry' then
       redis.call('HSET', key, 's', 'RETRY', 'err', payload, 'r', num, 'at', tonumber(f[7] or '1') + 1, 'd', 0)
       redis.call('HDEL', key, 'l')
@@ -48,9 +56,12 @@ for i = 8, #ARGV, 5 do
       count(base, 'STARTED', 'PENDING')
       woke = true
     end
+    -- fence read cb and ch: jobs without callbacks or chord skip finish's own read.
+    if final and (f[9] or f[10]) then finish(base, id, key, final, now) end
     codes[#codes + 1] = 'OK'
   end
 end
+bump(base, 'stale_writes_refused_total', stale)
 if #codes > 0 then redis.call('PUBLISH', ARGV[2], 'settled') end
 if woke then redis.call('PUBLISH', ARGV[3], 'retry') end
 local jobs = {}
@@ -58,4 +69,4 @@ local limit = tonumber(ARGV[5])
 if limit > 0 then jobs = take(base, now, ARGV[6], limit, tonumber(ARGV[7]), tonumber(ARGV[4])) end
 flush_sets()
 flush_counts(base)
-return { codes, jobs }
+return { codes, jobs, outboxed }

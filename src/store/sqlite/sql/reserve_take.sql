@@ -4,4 +4,4 @@ UPDATE conveyor_jobs
 SET state = 'STARTED', token = token + 1, deliveries = deliveries + 1, worker = $worker,
     started_at = $now, lease_expires_at = $leaseUntil, terminate = 0
 WHERE seq = $seq
-RETURNING id, task, queue, args, attempt, deliveries, token, enqueued_at
+RETURNING id, task, queue, args, attempt, deliveries, token, enqueued_at, parent

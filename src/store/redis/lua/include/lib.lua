@@ -4,7 +4,10 @@
 --   job:<id>   HASH  t task, s state, a args, p priority, r run_at, x expires_at, e enqueued_at,
 --                    st started_at, f finished_at, at attempt, d deliveries, md max_deliveries,
 --                    tk token, w worker, l lease_expires_at, tm terminate, res result, err error,
---                    sq seq, ku keep_until
+--                    sq seq, ku keep_until,
+--                    ik idempotency key, it key TTL ms after final (absent: released at final),
+--                    cb callbacks (wire JSON, see below), ch chord membership (wire JSON),
+--                    cf callbacks fired (set once, ever), par ParentInfo JSON (callback jobs)
 --   ready      ZSET  due waiting jobs: score -priority, member "<run_at:15>:<seq:15>:<id>", so
 --                    ZPOPMIN yields priority desc, then run time, then FIFO
 --   scheduled  ZSET  waiting jobs not yet due: score run_at, member id
@@ -13,6 +16,39 @@
 --   kept       ZSET  SUCCESS and REVOKED jobs: score keep_until (result TTL), member id
 --   counts     HASH  jobs per state
 --   seq        STRING the FIFO counter
+--   idem       HASH  idempotency key -> the latest job enqueued with it (held or not: see held_by)
+--   counters   HASH  the exactly-once counters (COUNTERS in store.ts) this slot counted
+--   steps:<id> HASH  step name -> "<order>:<token>:<recorded_at>:<result JSON>"
+--   chord:<cb> HASH  chord member index -> "S<result JSON>" or "F<ChordError message>", in the
+--                    slot of the chord's callback <cb>; kept a day after the callback is
+--                    enqueued, so a mark relayed twice is recognized
+--   outbox     LIST  deliveries (callbacks, chord marks) bound for another queue's slot, made
+--                    in this slot's transition; RedisStore relays and then LREMs each one
+-- Wire JSON, written by the adapter so Lua never re-encodes user JSON (cjson loses number
+-- precision and turns [] into {}); every user JSON value is a *string* in it:
+--   spec      {id, t task, q queue, a args JSON, p priority, md max_deliveries, cb? callbacks wire}
+--   cb        [{on, pr passResult, j spec}, ...]
+--   ch        {i index, n size, j spec of the chord's callback}
+--   delivery  {k 'cb', j spec, a args JSON, par} | {k 'mark', j spec, i, n, v mark}
+-- Pools live under their own tag `<prefix>:{pool:<name>}:`:
+--   items      ZSET  every item (score 0; listed by name)
+--   free       LIST  free items, the one free longest first
+--   held       ZSET  held items: score lease expires_at
+--   item:<it>  HASH  of a held item: h holder, tk token, x expires_at, rm removed (leaves on release)
+--   token      STRING the pool's fencing counter
+--   counters   HASH  as a queue's
+-- Outside any tag: `<prefix>:queues` SET and `<prefix>:pools` SET, the names in use.
+
+-- The store's key prefix: set by every script that may finish a job (a callback bound for
+-- another queue needs that queue's base and wake channel).
+local prefix = ''
+-- Deliveries this script left in its slot's outbox, for the adapter to relay.
+local outboxed = 0
+
+-- Add n to one of the exactly-once counters of a slot.
+local function bump(base, name, n)
+  if n and n ~= 0 then redis.call('HINCRBY', base .. 'counters', name, n) end
+end
 
 local function ready_member(run_at, seq, id)
   return string.format('%015d:%015d:', tonumber(run_at), tonumber(seq)) .. id
@@ -69,10 +105,10 @@ local function enqueue_waiting(base, id, priority, run_at, seq, now)
 end
 
 -- Why a write fenced by `token` is refused (nil when the lease is current), and the job's
--- fields the writers need: { s, tk, tm, sq, p, r, at, d }.
+-- fields the writers need: { s, tk, tm, sq, p, r, at, d, cb, ch }.
 -- Codes (mapped to LossReason by the adapter): STALE, REVOKED, REVOKED_TERMINATE, FINAL, MISSING.
 local function fence(key, token)
-  local f = redis.call('HMGET', key, 's', 'tk', 'tm', 'sq', 'p', 'r', 'at', 'd')
+  local f = redis.call('HMGET', key, 's', 'tk', 'tm', 'sq', 'p', 'r', 'at', 'd', 'cb', 'ch')
   local state, current = f[1], f[2]
   if not state then return 'MISSING', f end
   if state == 'STARTED' and current == token then return nil, f end
@@ -82,6 +118,16 @@ local function fence(key, token)
   end
   if current ~= token or state == 'PENDING' or state == 'RETRY' then return 'STALE', f end
   return 'FINAL', f
+end
+
+-- Delete a job with its steps, and its idempotency key if it is the key's latest holder (the
+-- caller removes it from its index).
+local function drop_job(base, id)
+  local key = base .. 'job:' .. id
+  local f = redis.call('HMGET', key, 's', 'ik')
+  count(base, f[1], nil)
+  if f[2] and redis.call('HGET', base .. 'idem', f[2]) == id then redis.call('HDEL', base .. 'idem', f[2]) end
+  redis.call('DEL', key, base .. 'steps:' .. id)
 end
 
 -- Promote scheduled jobs that have come due into the ready set.
@@ -94,8 +140,149 @@ local function promote(base, now)
   if #due > 0 then redis.call('ZREM', base .. 'scheduled', unpack(due)) end
 end
 
+-- ---- Finishing: callbacks, chords, parents (see the Store JSDoc on finishing a job) ----
+
+local FINAL = { SUCCESS = true, FAILURE = true, REVOKED = true }
+-- How long a completed chord's record outlives its callback: long enough to recognize a mark
+-- relayed twice (two relayers racing). Garbage collection only, so Redis' own clock is fine.
+local CHORD_KEEP_MS = 86400000
+
+-- `[value, ...args]` from JSON texts, spliced as text (see the wire JSON note at the top).
+local function prepend_arg(value, args)
+  if string.find(args, '^%s*%[%s*%]%s*$') then return '[' .. value .. ']' end
+  local rest = string.match(args, '^%s*%[%s*(.*)$')
+  if not rest then return '[' .. value .. ']' end
+  return '[' .. value .. ',' .. rest
+end
+
+-- Whether a callback registered `on` fires for this outcome.
+local function fires(on, success)
+  return on == 'final' or (on == 'success') == success
+end
+
+-- The ParentInfo JSON of a finished job, built as text: its result stays the exact string.
+local function parent_json(id, task, state, res, err)
+  return '{"id":' .. cjson.encode(id) .. ',"task":' .. cjson.encode(task) .. ',"state":"' .. state ..
+    '","resultJson":' .. (res and cjson.encode(res) or 'null') .. ',"error":' .. (err or 'null') .. '}'
+end
+
+-- Create a job made by the store (a callback, a chord's callback) from its spec, PENDING and due
+-- now, or FAILURE with `err`. Answers false, counting a deduplicated callback, when the id is
+-- stored already — unless it is the same delivery relayed twice (its `par` is ours).
+local function insert_job(base, j, args, par, now, err)
+  local key = base .. 'job:' .. j.id
+  if redis.call('EXISTS', key) == 1 then
+    if not par or redis.call('HGET', key, 'par') ~= par then bump(base, 'callbacks_deduplicated_total', 1) end
+    return false
+  end
+  local seq = redis.call('INCR', base .. 'seq')
+  local fields = { 't', j.t, 'a', args, 'p', j.p, 'r', now, 'e', now, 'md', j.md, 'sq', seq, 'at', 1 }
+  if par then fields[#fields + 1] = 'par'; fields[#fields + 1] = par end
+  if j.cb then fields[#fields + 1] = 'cb'; fields[#fields + 1] = j.cb end
+  if err then
+    redis.call('HSET', key, 's', 'FAILURE', 'err', err, 'f', now, unpack(fields))
+    redis.call('ZADD', base .. 'failed', seq, j.id)
+    count(base, nil, 'FAILURE')
+    redis.call('PUBLISH', prefix .. ':settled', 'chord')
+  else
+    redis.call('HSET', key, 's', 'PENDING', unpack(fields))
+    redis.call('ZADD', base .. 'ready', -tonumber(j.p), ready_member(now, seq, j.id))
+    count(base, nil, 'PENDING')
+    redis.call('PUBLISH', prefix .. ':wake:' .. j.q, 'callback')
+  end
+  return true
+end
+
+local finish -- defined below; a chord callback recorded as FAILURE finishes in turn
+
+-- Record a member's outcome in its chord (this slot is the callback's); the mark that completes
+-- the chord enqueues the callback, or records it as FAILURE with a ChordError.
+local function chord_mark(base, d, now)
+  local record = base .. 'chord:' .. d.j.id
+  local field = tostring(d.i)
+  if redis.call('HSETNX', record, field, d.v) == 0 then
+    if redis.call('HGET', record, field) ~= d.v then bump(base, 'callbacks_deduplicated_total', 1) end
+    return
+  end
+  local size = tonumber(d.n)
+  if redis.call('HLEN', record) < size then return end
+  local results, failure = {}, nil
+  for from = 0, size - 1, 1000 do
+    local fields = {}
+    for i = from, math.min(from + 999, size - 1) do fields[#fields + 1] = tostring(i) end
+    for _, v in ipairs(redis.call('HMGET', record, unpack(fields))) do
+      if not v then return end -- an index out of range filled the record, not every member
+      if string.sub(v, 1, 1) == 'S' then
+        results[#results + 1] = #v > 1 and string.sub(v, 2) or 'null'
+      elseif not failure then
+        failure = string.sub(v, 2)
+      end
+    end
+  end
+  redis.call('PEXPIRE', record, CHORD_KEEP_MS)
+  if not failure then
+    insert_job(base, d.j, prepend_arg('[' .. table.concat(results, ',') .. ']', d.j.a), nil, now, nil)
+  elseif insert_job(base, d.j, d.j.a, nil, now, cjson.encode({ type = 'ChordError', code = 'CHORD_FAILED', message = failure })) then
+    finish(base, d.j.id, base .. 'job:' .. d.j.id, 'FAILURE', now)
+  end
+end
+
+-- Apply a delivery in the slot it is bound for (this script's).
+local function apply(base, d, now)
+  if d.k == 'mark' then return chord_mark(base, d, now) end
+  insert_job(base, d.j, d.a, d.par, now, nil)
+end
+
+-- Apply a delivery now when it is bound for this queue; otherwise leave it in this slot's outbox.
+local function deliver(base, d, now)
+  if prefix .. ':{' .. d.j.q .. '}:' == base then return apply(base, d, now) end
+  redis.call('RPUSH', base .. 'outbox', cjson.encode(d))
+  outboxed = outboxed + 1
+end
+
+-- The ChordError message of a member that did not succeed.
+local function chord_failure(id, index, state, err)
+  local e = err and cjson.decode(err) or {}
+  local type_, message = e.type, e.message
+  if type(type_) ~= 'string' then type_ = 'Error' end
+  if type(message) ~= 'string' then message = '' end
+  return 'chord member ' .. id .. ' (index ' .. tostring(index) .. ') ended ' .. state .. ': ' .. type_ .. ': ' .. message
+end
+
+-- A job just became final (`state`): the first time ever, fire its callbacks for that outcome
+-- and record it in its chord; any later time, count what it skips.
+finish = function(base, id, key, state, now)
+  local g = redis.call('HMGET', key, 'cf', 'cb', 'ch', 't', 'res', 'err')
+  if not g[2] and not g[3] then return end
+  local success = state == 'SUCCESS'
+  local callbacks = g[2] and cjson.decode(g[2]) or {}
+  if g[1] then
+    local skipped = g[3] and 1 or 0
+    for _, c in ipairs(callbacks) do
+      if fires(c.on, success) then skipped = skipped + 1 end
+    end
+    return bump(base, 'callbacks_deduplicated_total', skipped)
+  end
+  redis.call('HSET', key, 'cf', 1)
+  local res = success and (g[5] or 'null') or nil
+  local err = (not success) and g[6] or nil
+  local par = parent_json(id, g[4], state, res, err)
+  for _, c in ipairs(callbacks) do
+    if fires(c.on, success) then
+      local args = c.j.a
+      if c.pr and success then args = prepend_arg(res, args) end
+      deliver(base, { k = 'cb', j = c.j, a = args, par = par }, now)
+    end
+  end
+  if g[3] then
+    local ch = cjson.decode(g[3])
+    local v = success and ('S' .. res) or ('F' .. chord_failure(id, ch.i, state, err))
+    deliver(base, { k = 'mark', j = ch.j, i = ch.i, n = ch.n, v = v }, now)
+  end
+end
+
 -- Lease up to `limit` due jobs; due jobs past their expiry are REVOKED instead.
--- Returns { {id, task, args, attempt, deliveries, token, enqueued_at}, ... }.
+-- Returns { {id, task, args, attempt, deliveries, token, enqueued_at, parent JSON or false}, ... }.
 -- Leaves batched writes pending: callers end with flush_sets() and flush_counts(base).
 local function take(base, now, worker, limit, lease_ms, revoked_ttl_ms)
   promote(base, now)
@@ -107,22 +294,44 @@ local function take(base, now, worker, limit, lease_ms, revoked_ttl_ms)
     for i = 1, #popped, 2 do
       local id = string.sub(popped[i], 33)
       local key = base .. 'job:' .. id
-      local f = redis.call('HMGET', key, 'x', 's', 't', 'a', 'at', 'e', 'tk', 'd')
+      local f = redis.call('HMGET', key, 'x', 's', 't', 'a', 'at', 'e', 'tk', 'd', 'par')
       if f[1] and tonumber(f[1]) < now then
         local err = cjson.encode({ type = 'Expired', message = 'expired before it could start' })
         local keep = now + revoked_ttl_ms
         redis.call('HSET', key, 's', 'REVOKED', 'err', err, 'f', now, 'ku', keep)
         zadd(base .. 'kept', keep, id)
         count(base, f[2], 'REVOKED')
+        finish(base, id, key, 'REVOKED', now)
       else
         local token = tonumber(f[7] or '0') + 1
         local deliveries = tonumber(f[8] or '0') + 1
         redis.call('HSET', key, 's', 'STARTED', 'w', worker, 'st', now, 'l', lease_until, 'tm', 0, 'tk', token, 'd', deliveries)
         zadd(base .. 'leased', lease_until, id)
         count(base, f[2], 'STARTED')
-        out[#out + 1] = { id, f[3], f[4], f[5] or '1', deliveries, token, f[6] }
+        out[#out + 1] = { id, f[3], f[4], f[5] or '1', deliveries, token, f[6], f[9] }
       end
     end
   end
   return out
+end
+
+-- ---- Pools (their own tag; see the key layout) ----
+
+-- Return a pool's items whose lease lapsed (an item removed while held leaves instead).
+local function pool_reclaim(base, now)
+  local lapsed = redis.call('ZRANGEBYSCORE', base .. 'held', '-inf', '(' .. now)
+  for _, item in ipairs(lapsed) do
+    local key = base .. 'item:' .. item
+    if redis.call('HGET', key, 'rm') then
+      redis.call('ZREM', base .. 'items', item)
+    else
+      redis.call('RPUSH', base .. 'free', item)
+    end
+    redis.call('DEL', key)
+  end
+  if #lapsed > 0 then
+    redis.call('ZREM', base .. 'held', unpack(lapsed))
+    bump(base, 'pool_items_reclaimed_total', #lapsed)
+  end
+  return #lapsed
 end

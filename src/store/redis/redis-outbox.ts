@@ -1,0 +1,74 @@
+/**
+ * The outbox relay: how a callback or chord mark crosses queues on Redis Cluster.
+ *
+ * A script that makes a job final may only touch its own queue's slot, so a delivery (a callback
+ * to enqueue, a chord member's outcome) bound for another queue is written to the `outbox` LIST
+ * of the job's own slot, in the same transition. The relay then applies it with `relay.lua` on
+ * the target queue — idempotent by job id and chord index, so applying it twice creates and
+ * counts nothing twice — and only then removes it from the outbox with LREM by value (two
+ * relayers may race on the same entries; removing by position or count could drop one unapplied).
+ * A crash between the two leaves the entry for the next relay: RedisStore relays right after each
+ * transition and every outbox in `jobsRecoverExpired`.
+ */
+import { StoreUnavailableError } from '../../errors.js';
+import { call, type Client } from './connection.js';
+import type { ScriptName } from './scripts.js';
+import { deliveryQueue } from './wire.js';
+
+/** Entries read from an outbox per round trip. */
+const BATCH = 100;
+
+/** What the relay needs from its store. */
+export interface OutboxScope {
+  client: Client;
+  description: string;
+  prefix: string;
+  now(): number;
+  base(queue: string): string;
+  /** Make sure a queue is listed in `<prefix>:queues` (a callback may create a queue). */
+  addQueue(queue: string): Promise<void>;
+  run(name: ScriptName, base: string, args: (string | number)[]): Promise<unknown>;
+}
+
+export class OutboxRelay {
+  readonly #scope: OutboxScope;
+
+  constructor(scope: OutboxScope) {
+    this.#scope = scope;
+  }
+
+  /**
+   * Relay the outboxes of `queues`, and of every queue a relay leaves deliveries in (a chord's
+   * callback recorded as FAILURE fires its own callbacks). When Redis is unreachable the entries
+   * stay for the next `jobsRecoverExpired`: the transition that wrote them did happen.
+   */
+  async relay(queues: Iterable<string>): Promise<void> {
+    try {
+      await this.#relayAll(new Set(queues));
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError)) throw err;
+    }
+  }
+
+  async #relayAll(pending: Set<string>): Promise<void> {
+    const s = this.#scope;
+    while (pending.size > 0) {
+      const queue: string = pending.values().next().value!;
+      pending.delete(queue);
+      const outbox = `${s.base(queue)}outbox`;
+      const entries = await call(s.description, () => s.client.lrange(outbox, 0, BATCH - 1));
+      if (entries.length === BATCH) pending.add(queue);
+      const byTarget = new Map<string, string[]>();
+      for (const entry of entries) {
+        const target = deliveryQueue(entry);
+        byTarget.set(target, [...(byTarget.get(target) ?? []), entry]);
+      }
+      await Promise.all([...byTarget].map(async ([target, deliveries]) => {
+        await s.addQueue(target);
+        const left = (await s.run('relay', s.base(target), [s.now(), s.prefix, ...deliveries])) as number;
+        await call(s.description, () => Promise.all(deliveries.map((d) => s.client.lrem(outbox, 1, d))));
+        if (left > 0) pending.add(target);
+      }));
+    }
+  }
+}

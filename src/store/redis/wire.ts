@@ -1,0 +1,94 @@
+/**
+ * What crosses from TypeScript into the Lua scripts: the argument lists of enqueue and settle,
+ * and the wire JSON of a job's callbacks and chord membership, as stored in its hash (`cb`, `ch`;
+ * layout in lua/include/lib.lua). Lua reads these with cjson but must never re-encode user JSON
+ * (cjson prints numbers with 14 digits and turns `[]` into `{}`), so every user JSON text —
+ * args, nested callbacks — travels as a JSON *string*, which cjson decodes and encodes exactly.
+ * Numbers are strings too, so Lua writes them back unchanged.
+ */
+import type { Callback, CallbackJob, ChordMember, NewJob, Settlement } from '../store.js';
+
+/** A callback's job as Lua reads it. */
+interface SpecWire {
+  id: string;
+  t: string;
+  q: string;
+  a: string;
+  p: string;
+  md: string;
+  /** The job's own callbacks (wire JSON); absent when the job had no `callbacks` property. */
+  cb?: string;
+}
+
+interface CallbackWire {
+  on: Callback['on'];
+  pr: boolean;
+  j: SpecWire;
+}
+
+interface ChordWire {
+  i: number;
+  n: number;
+  j: SpecWire;
+}
+
+function toSpec(job: CallbackJob): SpecWire {
+  const spec: SpecWire = { id: job.id, t: job.task, q: job.queue, a: job.argsJson, p: String(job.priority), md: String(job.maxDeliveries) };
+  if (job.callbacks !== undefined) spec.cb = encodeCallbacks(job.callbacks);
+  return spec;
+}
+
+function fromSpec(spec: SpecWire): CallbackJob {
+  const job: CallbackJob = { id: spec.id, task: spec.t, queue: spec.q, argsJson: spec.a, priority: Number(spec.p), maxDeliveries: Number(spec.md) };
+  if (spec.cb !== undefined) job.callbacks = decodeCallbacks(spec.cb);
+  return job;
+}
+
+export function encodeCallbacks(callbacks: readonly Callback[]): string {
+  return JSON.stringify(callbacks.map((c): CallbackWire => ({ on: c.on, pr: c.passResult, j: toSpec(c.job) })));
+}
+
+export function decodeCallbacks(wire: string | undefined): Callback[] {
+  if (!wire) return [];
+  return (JSON.parse(wire) as CallbackWire[]).map((c) => ({ on: c.on, passResult: c.pr, job: fromSpec(c.j) }));
+}
+
+export function encodeChord(chord: ChordMember): string {
+  return JSON.stringify({ i: chord.index, n: chord.size, j: toSpec(chord.callback) } satisfies ChordWire);
+}
+
+export function decodeChord(wire: string | undefined): ChordMember | null {
+  if (!wire) return null;
+  const c = JSON.parse(wire) as ChordWire;
+  return { index: c.i, size: c.n, callback: fromSpec(c.j) };
+}
+
+/** The queue an outbox delivery is bound for (a delivery carries its job's spec). */
+export function deliveryQueue(delivery: string): string {
+  return (JSON.parse(delivery) as { j: SpecWire }).j.q;
+}
+
+/** Append a job as the enqueue script's eleven arguments. */
+export function pushJob(args: (string | number)[], job: NewJob): void {
+  const idem = job.idempotency;
+  args.push(job.id, job.task, job.argsJson, job.priority, job.runAt, job.expiresAt ?? '', job.maxDeliveries);
+  args.push(idem?.key ?? '', idem?.ttlMs ?? '', job.callbacks?.length ? encodeCallbacks(job.callbacks) : '', job.chord ? encodeChord(job.chord) : '');
+}
+
+/** Append a settlement as the settle script's five arguments. */
+export function pushSettlement(args: (string | number)[], s: Settlement): void {
+  switch (s.kind) {
+    case 'complete':
+      if (s.resultJson === null) args.push('complete_null', s.id, s.token, '', s.resultTtlMs);
+      else args.push('complete', s.id, s.token, s.resultJson, s.resultTtlMs);
+      return;
+    case 'fail':
+      args.push('fail', s.id, s.token, JSON.stringify(s.error), '');
+      return;
+    case 'retry':
+      args.push('retry', s.id, s.token, JSON.stringify(s.error), s.runAt);
+      return;
+    case 'release':
+      args.push('release', s.id, s.token, '', '');
+  }
+}

@@ -1,0 +1,2 @@
+-- Every counter.
+SELECT name, value FROM conveyor_counters
