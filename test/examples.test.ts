@@ -40,3 +40,40 @@ describe('examples/fastify', () => {
     await server.close();
   });
 });
+
+/** Point CONVEYOR_STORE at a new SQLite file (removed after the file's tests) before importing an example. */
+const dirs: string[] = [];
+function useFreshStore(): void {
+  const d = mkdtempSync(join(tmpdir(), 'conveyor-example-'));
+  dirs.push(d);
+  process.env.CONVEYOR_STORE = `sqlite:${join(d, 'conveyor.db')}`;
+}
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe('examples/executor-pool', () => {
+  it('twelve submissions on three executors: never more than three held, all free at the end', async () => {
+    useFreshStore();
+    const { main } = await import('../examples/executor-pool/main.js');
+    const { app } = await import('../examples/executor-pool/tasks.js');
+    const { results, free, maxBusy } = await main();
+    assert.deepEqual(results.map((r) => r.value), Array.from({ length: 12 }, (_, i) => i * i + 1));
+    assert.ok(results.every((r) => /^exec-[123]$/.test(r.executor)));
+    assert.equal(free, 3);
+    assert.ok(maxBusy <= 3);
+    assert.equal((await app.counters()).double_release_total, 0);
+    await app.close();
+  });
+});
+
+describe('examples/reconcile-dns', () => {
+  it('a changed row reaches the zone through the reconcile loop, nothing sent by the web app', async () => {
+    useFreshStore();
+    process.env.RECONCILE_EVERY = '1s';
+    const { main } = await import('../examples/reconcile-dns/main.js');
+    const { app } = await import('../examples/reconcile-dns/tasks.js');
+    assert.deepEqual(await main(), { 'api.example.com': '10.0.0.9', 'www.example.com': '10.0.0.2' });
+    const syncs = await app.store.jobsList({ task: 'dns.sync', limit: 100 });
+    assert.equal(syncs.length, 3, 'each missing record sent once: two at start, one after the change');
+    await app.close();
+  });
+});
