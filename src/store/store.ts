@@ -198,6 +198,53 @@ export interface JobRecord {
   callbacks: Callback[];
   chord: ChordMember | null;
   parent: ParentInfo | null;
+  /** The last progress the running (or last) delivery reported, or null. */
+  progress: JobProgress | null;
+  /**
+   * Earlier deliveries that did not end the job (retried, lease lost, released at shutdown),
+   * oldest first. The current or last delivery is the record itself (token, worker, startedAt,
+   * finishedAt): the common path (one delivery, done) writes no history.
+   */
+  history: DeliveryRecord[];
+}
+
+/** One delivery of a job that ended without ending the job. */
+export interface DeliveryRecord {
+  token: number;
+  attempt: number;
+  worker: string | null;
+  startedAt: number | null;
+  /** When it ended: its retry settlement, its lease recovery, its release. */
+  endedAt: number;
+  outcome: 'retry' | 'lost' | 'released';
+  /** The error of a retried attempt. */
+  error: ErrorInfo | null;
+}
+
+/** What `ctx.progress` reported. */
+export interface JobProgress {
+  /** 0 to 1. */
+  fraction: number;
+  /** JSON text of the extra info, or null. */
+  infoJson: string | null;
+  /** When it was reported (store clock). */
+  at: number;
+}
+
+/** A worker's registration, written by its heartbeat and shown by `inspect workers` and the API. */
+export interface WorkerInfo {
+  id: string;
+  hostname: string;
+  pid: number;
+  queues: string[];
+  concurrency: number;
+  startedAt: number;
+  /** The store's clock at the last heartbeat (set by the store). */
+  lastSeenAt: number;
+  /** Jobs it runs now. */
+  active: { id: string; task: string; startedAt: number }[];
+  /** Jobs it settled since it started, by outcome (succeeded, failed, retried, released, lost). */
+  counts: Record<string, number>;
 }
 
 /** A step result recorded by `ctx.step`. */
@@ -260,12 +307,21 @@ export interface ListParams {
   /** Only jobs whose run time is after this epoch ms (the `scheduled` view). */
   runAfter?: number;
   limit: number;
+  /** Skip this many matching jobs first (paging). @default 0 */
+  offset?: number;
+  /** Newest first instead of oldest first. @default false */
+  newestFirst?: boolean;
 }
 
 /** Job counts of one queue. */
 export interface QueueStats {
   queue: string;
   counts: Record<JobState, number>;
+  /**
+   * The run time of the job next in line (the due waiting job a reserve would take first), or
+   * null when no job is due: `now - nextDueAt` is how long the head of the queue has waited.
+   */
+  nextDueAt: number | null;
 }
 
 /** What {@link Store.jobsRecoverExpired} did. */
@@ -405,6 +461,24 @@ export interface Store {
 
   /** The exactly-once counters, summed over the whole store (every process). */
   countersGet(): Promise<Counters>;
+
+  /**
+   * Record a running job's progress, fenced like a settlement (a stale token is refused and
+   * counted in `stale_writes_refused_total`). Cleared when the job is reserved again.
+   */
+  jobProgress(params: { id: string; token: number; fraction: number; infoJson: string | null }): Promise<WriteOutcome>;
+
+  /** Register or refresh a worker (`lastSeenAt` is set to the store's now); it is listed until `ttlMs` passes without another heartbeat. */
+  workersHeartbeat(params: { worker: Omit<WorkerInfo, 'lastSeenAt'>; ttlMs: number }): Promise<void>;
+  /** The workers whose last heartbeat has not expired, by id. */
+  workersList(): Promise<WorkerInfo[]>;
+  /** Forget a worker (it shut down). */
+  workerRemove(id: string): Promise<void>;
+
+  /** The last tick (epoch ms) beat fired for a schedule, or null if it never fired. */
+  scheduleTickGet(schedule: string): Promise<number | null>;
+  /** Record that `tick` fired, if later than the recorded one; answers whether it was later. */
+  scheduleTickAdvance(params: { schedule: string; tick: number }): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -6,8 +6,8 @@ import type { Harness } from './harness.js';
 import { DAY, HOUR, T0, complete, descendingIds, fail, idsOf, newJob, retry, sampleError, sorted, type TestFn } from './harness.js';
 
 /** Stats of one queue: every state present, zeros included. */
-function stats(queue: string, counts: Partial<Record<JobState, number>>): QueueStats {
-  return { queue, counts: Object.fromEntries(JOB_STATES.map((s) => [s, counts[s] ?? 0])) as Record<JobState, number> };
+export function stats(queue: string, counts: Partial<Record<JobState, number>>, nextDueAt: number | null = null): QueueStats {
+  return { queue, counts: Object.fromEntries(JOB_STATES.map((s) => [s, counts[s] ?? 0])) as Record<JobState, number>, nextDueAt };
 }
 
 /**
@@ -155,15 +155,15 @@ function queueTests(test: TestFn): void {
     await h.enqueue({ queue: 'qb' });
     const all = (await h.store.queueStats()).sort((x, y) => x.queue.localeCompare(y.queue));
     assert.deepEqual(all, [
-      stats('qa', { PENDING: 2, STARTED: 1, RETRY: 1, SUCCESS: 1, FAILURE: 1, REVOKED: 1 }),
-      stats('qb', { PENDING: 1 }),
+      stats('qa', { PENDING: 2, STARTED: 1, RETRY: 1, SUCCESS: 1, FAILURE: 1, REVOKED: 1 }, T0),
+      stats('qb', { PENDING: 1 }, T0),
     ]);
   });
 
   test('queueStats leaves out a queue once it has no jobs', async (h) => {
     await h.enqueue({ queue: 'gone' }, { queue: 'stays' });
     await h.store.queuePurge('gone');
-    assert.deepEqual(await h.store.queueStats(), [stats('stays', { PENDING: 1 })]);
+    assert.deepEqual(await h.store.queueStats(), [stats('stays', { PENDING: 1 }, T0)]);
   });
 }
 

@@ -208,6 +208,8 @@ export function pendingRecord(job: NewJob, now: number): JobRecord {
     callbacks: [...(job.callbacks ?? [])],
     chord: job.chord ?? null,
     parent: null,
+    progress: null,
+    history: [],
   };
 }
 

@@ -21,9 +21,11 @@ import { callbackOnceTests } from './callbacks-once.js';
 import { callbackTests } from './callbacks.js';
 import { chordTests } from './chords.js';
 import { dedupTests } from './dedup.js';
+import { deliveryTests } from './deliveries.js';
 import { enqueueTests } from './enqueue.js';
 import { Harness, type OpenStore, type TestFn } from './harness.js';
 import { leaseTests } from './leases.js';
+import { operationTests } from './operations.js';
 import { poolTests } from './pools.js';
 import { reserveTests } from './reserve.js';
 import { settleTests } from './settle.js';
@@ -60,6 +62,8 @@ const groups: readonly [string, (test: TestFn) => void][] = [
   ['steps and stale-write fencing', stepTests],
   ['pools and counters', poolTests],
   ['waitForChange and contention', waitAndContentionTests],
+  ['deliveries: jobProgress, history', deliveryTests],
+  ['operations: workers, schedule ticks, jobsList paging, queueStats nextDueAt', operationTests],
 ];
 
 /** Register the whole suite against one engine. */

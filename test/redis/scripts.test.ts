@@ -176,3 +176,85 @@ describe('Redis Lua scripts of exactly-once effects, called directly', () => {
     assert.equal(await runScript(client, 'pool_acquire', printers, [now, 'w3', 1_000]), null);
   });
 });
+
+describe('Redis Lua scripts of operations (progress, history, workers, ticks), called directly', () => {
+  const client = new Redis(SHARED_REDIS_URL);
+  const prefix = uniquePrefix();
+  const base = `${prefix}:{reports}:`;
+  const workers = `${prefix}:{workers}:`;
+  const beat = `${prefix}:{beat}:`;
+  const now = 1_700_000_000_000;
+  const day = 86_400_000;
+  const job = (id: string) => [id, 'build', '[]', 0, now, '', 5, '', '', '', ''];
+  const reserve = async (at = now) => ((await runScript(client, 'reserve', base, [at, 'w1', 10, 30_000, day, prefix])) as [unknown[][], number])[0];
+  const settle = (...settlement: (string | number)[]) =>
+    runScript(client, 'settle', base, [now, 'settled', 'wake', day, 0, '', 0, prefix, ...settlement]) as Promise<[string[], unknown[], number]>;
+  before(async () => {
+    await assertRedisReachable();
+    defineScripts(client);
+  });
+  after(async () => {
+    await deleteKeys(SHARED_REDIS_URL, ALL_TEST_KEYS);
+    await client.quit();
+  });
+
+  it('progress stores "<at>:<fraction>:<info>" fenced by token; reserve deletes it', async () => {
+    await runScript(client, 'enqueue', base, [now, 'wake', ...job('p')]);
+    await reserve();
+    assert.equal(await runScript(client, 'progress', base, [now + 5, 'p', '1', '0.5', '{"step":"copy"}']), 'OK');
+    assert.equal(await client.hget(`${base}job:p`, 'pg'), `${now + 5}:0.5:{"step":"copy"}`);
+    assert.equal(await runScript(client, 'progress', base, [now + 6, 'p', '1', '1', '']), 'OK');
+    assert.equal(await client.hget(`${base}job:p`, 'pg'), `${now + 6}:1:`, 'null info is empty');
+    assert.equal(await runScript(client, 'progress', base, [now, 'p', '7', '0.1', '']), 'STALE');
+    assert.equal(await runScript(client, 'progress', base, [now, 'ghost', '1', '0.1', '']), 'MISSING');
+    assert.equal(await client.hget(`${base}counters`, 'stale_writes_refused_total'), '1');
+    await runScript(client, 'recover', base, [now + 60_000, 'wake', prefix]);
+    assert.ok(await client.hget(`${base}job:p`, 'pg'), 'kept until the next delivery');
+    await reserve(now + 60_000);
+    assert.equal(await client.hget(`${base}job:p`, 'pg'), null);
+  });
+
+  it('settle (retry, release) and recover append history lines, the user error spliced in unchanged', async () => {
+    const hi = async () => (await client.hget(`${base}job:p`, 'hi')) ?? '';
+    const lostLine = `{"token":1,"attempt":1,"worker":"w1","startedAt":${now},"endedAt":${now + 60_000},"outcome":"lost","error":null}\n`;
+    assert.equal(await hi(), lostLine, 'the lease lost in the test above');
+    const error = '{"type":"E","message":"x","n":1.50}';
+    assert.deepEqual((await settle('retry', 'p', '2', error, now))[0], ['OK']);
+    assert.equal(await hi(), `${lostLine}{"token":2,"attempt":1,"worker":"w1","startedAt":${now + 60_000},"endedAt":${now},"outcome":"retry","error":${error}}\n`);
+    await reserve();
+    assert.deepEqual((await settle('release', 'p', '3', '', ''))[0], ['OK']);
+    assert.match(await hi(), /\{"token":3,"attempt":2,"worker":"w1","startedAt":\d+,"endedAt":\d+,"outcome":"released","error":null\}\n$/);
+    assert.deepEqual((await settle('release', 'p', '3', '', ''))[0], ['STALE']);
+    assert.equal((await hi()).split('\n').length - 1, 3, 'a refused settlement appends nothing');
+    for (let token = 4; token <= 52; token++) {
+      await reserve();
+      await settle('release', 'p', String(token), '', '');
+    }
+    const lines = (await hi()).split('\n').slice(0, -1);
+    assert.equal(lines.length, 50, 'the last 50');
+    assert.deepEqual(lines.map((l) => (JSON.parse(l) as { token: number }).token), Array.from({ length: 50 }, (_, i) => i + 3));
+  });
+
+  it('worker_heartbeat, workers_list and worker_remove keep the registry under {workers}', async () => {
+    assert.equal(await runScript(client, 'worker_heartbeat', workers, [now, 'w-b', '{"id":"w-b"}', 10_000]), 'OK');
+    assert.equal(await runScript(client, 'worker_heartbeat', workers, [now, 'w-a', '{"id":"w-a"}', 20_000]), 'OK');
+    assert.equal(await client.zscore(`${workers}expiry`, 'w-b'), String(now + 10_000));
+    assert.deepEqual(((await runScript(client, 'workers_list', workers, [now + 10_000])) as string[]).sort(), ['{"id":"w-a"}', '{"id":"w-b"}']);
+    assert.deepEqual(await runScript(client, 'workers_list', workers, [now + 10_001]), ['{"id":"w-a"}']);
+    await runScript(client, 'worker_heartbeat', workers, [now + 10_001, 'w-c', '{"id":"w-c"}', 1]);
+    assert.equal(await client.hget(`${workers}info`, 'w-b'), null, 'expired entries deleted at a heartbeat');
+    assert.equal(await runScript(client, 'worker_remove', workers, ['w-a']), 1);
+    assert.equal(await runScript(client, 'worker_remove', workers, ['w-a']), 0);
+    assert.deepEqual(await runScript(client, 'workers_list', workers, [now + 10_001]), ['{"id":"w-c"}']);
+  });
+
+  it('tick_advance moves a schedule tick only forward (1 when it moved); tick_get reads it under {beat}', async () => {
+    assert.equal(await runScript(client, 'tick_get', beat, ['nightly']), null);
+    assert.equal(await runScript(client, 'tick_advance', beat, ['nightly', now]), 1);
+    assert.equal(await runScript(client, 'tick_advance', beat, ['nightly', now]), 0);
+    assert.equal(await runScript(client, 'tick_advance', beat, ['nightly', now - 1]), 0);
+    assert.equal(await runScript(client, 'tick_advance', beat, ['nightly', now + 60_000]), 1);
+    assert.equal(await runScript(client, 'tick_get', beat, ['nightly']), String(now + 60_000));
+    assert.equal(await client.hget(`${beat}ticks`, 'nightly'), String(now + 60_000));
+  });
+});

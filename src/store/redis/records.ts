@@ -1,7 +1,7 @@
 /** Mapping between a job's Redis hash (short field names, see lua/include/lib.lua) and a JobRecord. */
 import type { ErrorInfo } from '../../errors.js';
 import type { JobState } from '../../states.js';
-import type { JobRecord, ParentInfo, StepRecord } from '../store.js';
+import type { DeliveryRecord, JobProgress, JobRecord, ParentInfo, StepRecord } from '../store.js';
 import { decodeCallbacks, decodeChord } from './wire.js';
 
 const num = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
@@ -36,7 +36,22 @@ export function toRecord(id: string, queue: string, h: Record<string, string>): 
     callbacks: decodeCallbacks(h.cb),
     chord: decodeChord(h.ch),
     parent: toParent(h.par),
+    progress: toProgress(h.pg),
+    history: toHistory(h.hi),
   };
+}
+
+/** The `pg` field: "<at>:<fraction>:<info JSON, empty for null>". */
+function toProgress(pg: string | undefined): JobProgress | null {
+  if (pg === undefined) return null;
+  const [, at, fraction, info] = /^([^:]*):([^:]*):([\s\S]*)$/.exec(pg)!;
+  return { fraction: Number(fraction), infoJson: info === '' ? null : info!, at: Number(at) };
+}
+
+/** The `hi` field: one DeliveryRecord JSON object per line, each ended by a newline. */
+function toHistory(hi: string | undefined): DeliveryRecord[] {
+  if (!hi) return [];
+  return JSON.parse(`[${hi.slice(0, -1).replaceAll('\n', ',')}]`) as DeliveryRecord[];
 }
 
 /** The FIFO position of a job (its `sq` field), for oldest-first listings. */

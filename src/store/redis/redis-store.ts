@@ -22,7 +22,8 @@ import type { Cluster, Redis } from 'ioredis';
 import { toJson } from '../../message.js';
 import type {
   Counters, EnqueueResult, JobRecord, LeaseRef, ListParams, NewJob, PoolItem, PoolLease, QueueStats, RecoverResult,
-  ReserveParams, ReservedJob, Settlement, SettleAndReserveResult, StepOutcome, StepRecord, Store, StoreOptions, WaitParams, WriteOutcome,
+  ReserveParams, ReservedJob, Settlement, SettleAndReserveResult, StepOutcome, StepRecord, Store, StoreOptions, WaitParams,
+  WorkerInfo, WriteOutcome,
 } from '../store.js';
 import { decode, enqueueResult, fenceOutcome, RETRY_CODES, REVOKE_CODES } from './codes.js';
 import { call, connect, describeTarget, type Client, type RedisTarget } from './connection.js';
@@ -30,7 +31,9 @@ import { groupBy, JobLocator } from './redis-locator.js';
 import { OutboxRelay } from './redis-outbox.js';
 import { RedisPools } from './redis-pools.js';
 import { RedisViews } from './redis-views.js';
+import { RedisScheduleTicks } from './redis-schedule-ticks.js';
 import { RedisSteps } from './redis-steps.js';
+import { RedisWorkers } from './redis-workers.js';
 import { toParent, toRecord } from './records.js';
 import { defineScripts, runScript, type ScriptName } from './scripts.js';
 import { RedisWakeups } from './wakeups.js';
@@ -49,7 +52,10 @@ type Raw = [string, string, string, string, number, number, string, string | nul
 
 // Scripts whose writes nobody waits for. pool_acquire above all: a waiter woken by another waiter's
 // failed acquire would try again at once, and they would keep each other busy.
-const QUIET_SCRIPTS: ReadonlySet<ScriptName> = new Set(['peek', 'renew', 'step_get', 'step_put', 'pool_items', 'pool_renew', 'pool_acquire']);
+const QUIET_SCRIPTS: ReadonlySet<ScriptName> = new Set([
+  'peek', 'renew', 'step_get', 'step_put', 'pool_items', 'pool_renew', 'pool_acquire',
+  'progress', 'worker_heartbeat', 'workers_list', 'worker_remove', 'tick_advance', 'tick_get',
+]);
 
 export class RedisStore implements Store {
   readonly capabilities = { crossProcessWakeups: true, remoteCalls: true };
@@ -64,6 +70,8 @@ export class RedisStore implements Store {
   readonly #outbox: OutboxRelay;
   readonly #pools: RedisPools;
   readonly #steps: RedisSteps;
+  readonly #workers: RedisWorkers;
+  readonly #ticks: RedisScheduleTicks;
 
   constructor(options: RedisStoreOptions = {}) {
     this.#prefix = options.prefix ?? 'conveyor';
@@ -75,7 +83,7 @@ export class RedisStore implements Store {
     defineScripts(this.#client);
     this.#wakeups = new RedisWakeups(this.#client, this.description);
     this.#locator = new JobLocator(this.#client, this.description, this.#prefix);
-    this.#views = new RedisViews(this.#client, this.description, this.#locator);
+    this.#views = new RedisViews(this.#client, this.description, this.#locator, this.#now);
     const scope = {
       client: this.#client, description: this.description, prefix: this.#prefix, now: this.#now,
       run: (name: ScriptName, base: string, args: (string | number)[]) => this.#runOn(name, base, args),
@@ -84,6 +92,8 @@ export class RedisStore implements Store {
     this.#outbox = new OutboxRelay({ ...scope, base: (q) => locator.base(q), addQueue: (q) => locator.addQueue(q) });
     this.#pools = new RedisPools({ ...scope, settledChannel: this.#settledChannel });
     this.#steps = new RedisSteps({ ...scope, locator });
+    this.#workers = new RedisWorkers(scope);
+    this.#ticks = new RedisScheduleTicks(scope);
   }
 
   #wakeChannel(queue: string): string {
@@ -317,6 +327,33 @@ export class RedisStore implements Store {
   async countersGet(): Promise<Counters> {
     const [queues, pools] = await Promise.all([this.#locator.queues(), this.#pools.names()]);
     return this.#views.counters([...queues.map((q) => this.#locator.base(q)), ...pools.map((p) => this.#pools.base(p))]);
+  }
+
+  async jobProgress(params: { id: string; token: number; fraction: number; infoJson: string | null }): Promise<WriteOutcome> {
+    const queue = await this.#locator.locate(params.id);
+    if (queue === undefined) return { id: params.id, ok: false, reason: 'missing', terminate: false };
+    const args = [this.#now(), params.id, params.token, String(params.fraction), params.infoJson ?? ''];
+    return fenceOutcome(params.id, (await this.#run('progress', queue, args)) as string);
+  }
+
+  workersHeartbeat(params: { worker: Omit<WorkerInfo, 'lastSeenAt'>; ttlMs: number }): Promise<void> {
+    return this.#workers.heartbeat(params.worker, params.ttlMs);
+  }
+
+  workersList(): Promise<WorkerInfo[]> {
+    return this.#workers.list();
+  }
+
+  workerRemove(id: string): Promise<void> {
+    return this.#workers.remove(id);
+  }
+
+  scheduleTickGet(schedule: string): Promise<number | null> {
+    return this.#ticks.get(schedule);
+  }
+
+  scheduleTickAdvance(params: { schedule: string; tick: number }): Promise<boolean> {
+    return this.#ticks.advance(params.schedule, params.tick);
   }
 
   /** The underlying client, for tests that build broken states by hand. @internal */

@@ -13,11 +13,13 @@ export class RedisViews {
   readonly #client: Client;
   readonly #description: string;
   readonly #locator: JobLocator;
+  readonly #now: () => number;
 
-  constructor(client: Client, description: string, locator: JobLocator) {
+  constructor(client: Client, description: string, locator: JobLocator, now: () => number) {
     this.#client = client;
     this.#description = description;
     this.#locator = locator;
+    this.#now = now;
   }
 
   async jobsList(params: ListParams): Promise<JobRecord[]> {
@@ -36,9 +38,11 @@ export class RedisViews {
         found.push({ record, seq: seqOf(hash) });
       });
     }
-    // Oldest first: by enqueue time, then FIFO within a queue.
+    // Oldest first: by enqueue time, then FIFO within a queue (newest first: the reverse); then the page.
     found.sort((a, b) => a.record.enqueuedAt - b.record.enqueuedAt || a.seq - b.seq);
-    return found.slice(0, params.limit).map((f) => f.record);
+    if (params.newestFirst) found.reverse();
+    const offset = params.offset ?? 0;
+    return found.slice(offset, offset + params.limit).map((f) => f.record);
   }
 
   /** Ids of a queue's jobs that may be in `states`, read from the per-state indexes. */
@@ -56,12 +60,29 @@ export class RedisViews {
 
   async queueStats(): Promise<QueueStats[]> {
     const stats: QueueStats[] = [];
+    const now = this.#now();
     for (const queue of (await this.#locator.queues()).sort()) {
       const counts = await call(this.#description, () => this.#client.hgetall(`${this.#locator.base(queue)}counts`));
-      const entry = { queue, counts: Object.fromEntries(JOB_STATES.map((s) => [s, Number(counts[s] ?? 0)])) as QueueStats['counts'] };
-      if (JOB_STATES.some((s) => entry.counts[s] > 0)) stats.push(entry);
+      const entry = { queue, counts: Object.fromEntries(JOB_STATES.map((s) => [s, Number(counts[s] ?? 0)])) as QueueStats['counts'], nextDueAt: null };
+      if (!JOB_STATES.some((s) => entry.counts[s] > 0)) continue;
+      stats.push({ ...entry, nextDueAt: await this.#nextDueAt(queue, now) });
     }
     return stats;
+  }
+
+  /**
+   * The run time of the job a reserve would take first: the head of `ready` (its member starts
+   * with the run time). Scheduled jobs come due into `ready` lazily, at the next reserve: when
+   * `ready` is empty, the earliest scheduled job whose run time has passed stands in (the one a
+   * reserve would promote and take). When `ready` is not empty, a scheduled job of higher priority
+   * that came due since the last reserve is not seen; the answer is still a job that waits.
+   */
+  async #nextDueAt(queue: string, now: number): Promise<number | null> {
+    const base = this.#locator.base(queue);
+    const [head] = await call(this.#description, () => this.#client.zrange(`${base}ready`, '0', '0'));
+    if (head !== undefined) return Number(head.slice(0, 15));
+    const [, score] = await call(this.#description, () => this.#client.zrangebyscore(`${base}scheduled`, '-inf', now, 'WITHSCORES', 'LIMIT', 0, 1));
+    return score === undefined ? null : Number(score);
   }
 
   /** The counters of the slots at `bases` (each queue and pool counts its own), summed. */

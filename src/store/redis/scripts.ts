@@ -6,10 +6,11 @@
 import type { Cluster, Redis } from 'ioredis';
 import { scripts } from './lua/scripts.gen.js';
 
-/** The scripts callable on a client, each with one key (a queue's or a pool's base) and string args. */
+/** The scripts callable on a client, each with one key (a queue's, a pool's, the workers' or beat's base) and string args. */
 export const SCRIPT_NAMES = [
   'enqueue', 'reserve', 'settle', 'renew', 'revoke', 'retry_final', 'recover', 'delete_expired', 'purge', 'peek', 'relay',
   'step_get', 'step_put', 'pool_add', 'pool_remove', 'pool_acquire', 'pool_renew', 'pool_release', 'pool_items', 'pool_reclaim',
+  'progress', 'worker_heartbeat', 'workers_list', 'worker_remove', 'tick_advance', 'tick_get',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

@@ -1,7 +1,7 @@
 /** Mapping between `conveyor_jobs` rows and the Store's domain types. */
 import type { ErrorInfo } from '../../errors.js';
 import type { JobState } from '../../states.js';
-import type { Callback, ChordMember, JobRecord, ParentInfo } from '../store.js';
+import type { Callback, ChordMember, DeliveryRecord, JobProgress, JobRecord, ParentInfo } from '../store.js';
 
 /** A row of `conveyor_jobs`, as better-sqlite3 returns it. */
 export interface JobRow {
@@ -33,6 +33,8 @@ export interface JobRow {
   chord: string | null;
   parent: string | null;
   fired: number;
+  progress: string | null;
+  history: string | null;
 }
 
 export function toRecord(row: JobRow): JobRecord {
@@ -60,6 +62,8 @@ export function toRecord(row: JobRow): JobRecord {
     callbacks: row.callbacks === null ? [] : (JSON.parse(row.callbacks) as Callback[]),
     chord: row.chord === null ? null : (JSON.parse(row.chord) as ChordMember),
     parent: parseParent(row.parent),
+    progress: row.progress === null ? null : (JSON.parse(row.progress) as JobProgress),
+    history: row.history === null ? [] : (JSON.parse(row.history) as DeliveryRecord[]),
   };
 }
 

@@ -8,20 +8,24 @@
  * `sqlite:./x.db?synchronous=full` fsyncs every commit, surviving power loss, at a cost in speed.
  */
 import Database from 'better-sqlite3';
-import { errorInfo, InvalidArgumentError, WorkerLostError } from '../../errors.js';
-import { JOB_STATES } from '../../states.js';
 import {
   COUNTERS, type CallbackJob, type CounterName, type Counters, type EnqueueResult, type JobRecord, type LeaseRef,
   type ListParams, type NewJob, type ParentInfo, type PoolItem, type PoolLease, type QueueStats, type RecoverResult,
   type ReserveParams, type ReservedJob, type Settlement, type SettleAndReserveResult, type StepOutcome, type StepRecord,
-  type Store, type StoreOptions, type WaitParams, type WriteOutcome,
+  type Store, type StoreOptions, type WaitParams, type WorkerInfo, type WriteOutcome,
 } from '../store.js';
+import { keyHolder } from './dedup.js';
 import { finish, type FinishScope } from './finish.js';
 import * as pools from './pools.js';
 import { parseParent, toRecord, type JobRow } from './rows.js';
 import { prepareStatements, type Statements } from './statements.js';
 import { migrate } from './migrate.js';
+import * as recovery from './recover.js';
+import * as ticks from './schedule-ticks.js';
+import * as steps from './steps.js';
+import * as views from './views.js';
 import { Wakeup } from './wakeup.js';
+import * as workers from './workers.js';
 
 const DAY_MS = 86_400_000;
 
@@ -38,16 +42,6 @@ interface FinalRow {
   id: string;
   quiet: number;
 }
-
-interface IdemHolder {
-  id: string;
-  state: string;
-  finished_at: number | null;
-  idem_ttl: number | null;
-  keep_until: number | null;
-}
-
-const FINAL_STATES = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
 
 interface DueRow {
   seq: number;
@@ -99,8 +93,7 @@ export class SqliteStore implements Store {
     const now = this.#now();
     return this.#write(() =>
       jobs.map((job) => {
-        const holder = job.idempotency ? (this.#sql.idemHolder.get({ key: job.idempotency.key }) as IdemHolder | undefined) : undefined;
-        const id = holder && keyHeld(holder, now) ? holder.id : job.id;
+        const id = (job.idempotency && keyHolder(this.#sql, job.idempotency.key, now)) ?? job.id;
         const created = id === job.id && this.#insert(job, now, { runAt: job.runAt, expiresAt: job.expiresAt });
         if (!created) this.#count('duplicates_suppressed_total');
         return { id, created };
@@ -210,9 +203,13 @@ export class SqliteStore implements Store {
         return this.#finished(this.#sql.complete.get({ id, token, result: s.resultJson, now, keepUntil: now + s.resultTtlMs }) as FinalRow | undefined, now);
       case 'fail':
         return this.#finished(this.#sql.fail.get({ id, token, error: JSON.stringify(s.error), now }) as FinalRow | undefined, now);
-      case 'retry':
-        return this.#sql.retry.run({ id, token, error: JSON.stringify(s.error), runAt: s.runAt }).changes;
+      case 'retry': {
+        const error = JSON.stringify(s.error);
+        this.#sql.historyAppend.run({ id, token, now, outcome: 'retry', error });
+        return this.#sql.retry.run({ id, token, error, runAt: s.runAt }).changes;
+      }
       case 'release':
+        this.#sql.historyAppend.run({ id, token, now, outcome: 'released', error: null });
         return this.#sql.release.run({ id, token }).changes;
     }
   }
@@ -256,23 +253,8 @@ export class SqliteStore implements Store {
 
   async jobsRecoverExpired(): Promise<RecoverResult> {
     const now = this.#now();
-    const expired = this.#sql.recoverExpired.all({ now }) as Pick<JobRow, 'seq' | 'id' | 'deliveries' | 'max_deliveries'>[];
-    if (expired.length === 0) return { requeued: [], failed: [] };
-    return this.#write(() => {
-      const result: RecoverResult = { requeued: [], failed: [] };
-      // Re-read inside the write lock: another process may have recovered them meanwhile.
-      for (const row of this.#sql.recoverExpired.all({ now }) as typeof expired) {
-        if (row.deliveries >= row.max_deliveries) {
-          const error = JSON.stringify(errorInfo(new WorkerLostError(row.id, row.deliveries)));
-          this.#finished(this.#sql.lost.get({ seq: row.seq, error, now }) as FinalRow | undefined, now);
-          result.failed.push(row.id);
-        } else {
-          this.#sql.requeue.run({ seq: row.seq });
-          result.requeued.push(row.id);
-        }
-      }
-      return result;
-    });
+    if (recovery.expiredLeases(this.#sql, now).length === 0) return { requeued: [], failed: [] };
+    return this.#write(() => recovery.recoverExpired(this.#sql, now, (row) => this.#finished(row, now)));
   }
 
   async jobsDeleteExpired(): Promise<number> {
@@ -289,19 +271,7 @@ export class SqliteStore implements Store {
   }
 
   async jobsList(params: ListParams): Promise<JobRecord[]> {
-    const where: string[] = [];
-    const values: Record<string, unknown> = { limit: params.limit };
-    if (params.states?.length) {
-      // States are inlined (checked against JOB_STATES first) so SQLite can use the partial indexes.
-      const bad = params.states.find((s) => !JOB_STATES.includes(s));
-      if (bad !== undefined) throw new InvalidArgumentError(`states: unknown state ${JSON.stringify(bad)}; use ${JOB_STATES.join(', ')}`);
-      where.push(params.states.length === 1 ? `state = '${params.states[0]}'` : `state IN (${params.states.map((st) => `'${st}'`).join(', ')})`);
-    }
-    if (params.queue !== undefined) (where.push('queue = $queue'), (values.queue = params.queue));
-    if (params.task !== undefined) (where.push('task = $task'), (values.task = params.task));
-    if (params.runAfter !== undefined) (where.push('run_at > $runAfter'), (values.runAfter = params.runAfter));
-    const sql = `SELECT * FROM conveyor_jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq LIMIT $limit`;
-    return (this.#db.prepare(sql).all(values) as JobRow[]).map(toRecord);
+    return views.jobsList(this.#db, params);
   }
 
   async queuePurge(queue: string): Promise<number> {
@@ -312,16 +282,7 @@ export class SqliteStore implements Store {
   }
 
   async queueStats(): Promise<QueueStats[]> {
-    const byQueue = new Map<string, QueueStats>();
-    for (const row of this.#sql.stats.all() as { queue: string; state: JobRecord['state']; n: number }[]) {
-      let entry = byQueue.get(row.queue);
-      if (!entry) {
-        entry = { queue: row.queue, counts: Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as QueueStats['counts'] };
-        byQueue.set(row.queue, entry);
-      }
-      entry.counts[row.state] = row.n;
-    }
-    return [...byQueue.values()].sort((a, b) => a.queue.localeCompare(b.queue));
+    return views.queueStats(this.#sql, this.#now());
   }
 
   async waitForChange(params: WaitParams): Promise<void> {
@@ -335,28 +296,20 @@ export class SqliteStore implements Store {
   }
 
   async jobStepGet(params: { id: string; token: number; name: string }): Promise<StepOutcome> {
-    return this.#write(() => {
-      const lease = this.#loss(params.id, params.token);
-      if (!lease.ok) return lease;
-      const row = this.#sql.stepGet.get({ id: params.id, name: params.name }) as { result: string } | undefined;
-      if (row) this.#count('steps_replayed_total');
-      return { ok: true, resultJson: row?.result ?? null };
-    });
+    return this.#write(() => steps.stepGet(this.#stepScope(), params));
   }
 
   async jobStepPut(params: { id: string; token: number; name: string; resultJson: string }): Promise<StepOutcome> {
     const now = this.#now();
-    return this.#write(() => {
-      const lease = this.#loss(params.id, params.token);
-      if (!lease.ok) return lease;
-      this.#sql.stepPut.run({ id: params.id, name: params.name, result: params.resultJson, token: params.token, now });
-      return { ok: true, resultJson: (this.#sql.stepGet.get({ id: params.id, name: params.name }) as { result: string }).result };
-    });
+    return this.#write(() => steps.stepPut(this.#stepScope(), params, now));
   }
 
   async jobSteps(id: string): Promise<StepRecord[]> {
-    return (this.#sql.stepsList.all({ id }) as { name: string; result: string; token: number; recorded_at: number }[])
-      .map((r) => ({ name: r.name, resultJson: r.result, token: r.token, recordedAt: r.recorded_at }));
+    return steps.stepsList(this.#sql, id);
+  }
+
+  #stepScope(): steps.StepScope {
+    return { sql: this.#sql, lease: (id, token) => this.#loss(id, token), count: (name) => this.#count(name) };
   }
 
   async poolAdd(params: { pool: string; items: readonly string[] }): Promise<number> {
@@ -398,15 +351,36 @@ export class SqliteStore implements Store {
     return counters;
   }
 
+  async jobProgress(params: { id: string; token: number; fraction: number; infoJson: string | null }): Promise<WriteOutcome> {
+    const { id, token } = params;
+    const progress = JSON.stringify({ fraction: params.fraction, infoJson: params.infoJson, at: this.#now() });
+    // Quiet: nobody waits for progress, and an idle worker woken by it would reserve for nothing.
+    return this.#write(() => this.#fenced(id, token, this.#sql.progress.run({ id, token, progress }).changes), true);
+  }
+
+  async workersHeartbeat(params: { worker: Omit<WorkerInfo, 'lastSeenAt'>; ttlMs: number }): Promise<void> {
+    const now = this.#now();
+    this.#write(() => workers.workersHeartbeat(this.#sql, params, now), true);
+  }
+
+  async workersList(): Promise<WorkerInfo[]> {
+    return workers.workersList(this.#sql, this.#now());
+  }
+
+  async workerRemove(id: string): Promise<void> {
+    this.#write(() => workers.workerRemove(this.#sql, id), true);
+  }
+
+  async scheduleTickGet(schedule: string): Promise<number | null> {
+    return ticks.scheduleTickGet(this.#sql, schedule);
+  }
+
+  async scheduleTickAdvance(params: { schedule: string; tick: number }): Promise<boolean> {
+    return this.#write(() => ticks.scheduleTickAdvance(this.#sql, params), true);
+  }
+
   async close(): Promise<void> {
     this.#wakeup.close();
     if (this.#db.open) this.#db.close();
   }
-}
-
-/** Whether an idempotency key is still held by its latest job (see Store.jobsEnqueue). */
-function keyHeld(holder: IdemHolder, now: number): boolean {
-  if (holder.keep_until !== null && holder.keep_until < now) return false; // gone, but not yet deleted
-  if (!FINAL_STATES.has(holder.state)) return true;
-  return holder.idem_ttl !== null && holder.finished_at !== null && holder.finished_at + holder.idem_ttl > now;
 }

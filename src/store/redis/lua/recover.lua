@@ -10,7 +10,7 @@ local expired = redis.call('ZRANGEBYSCORE', base .. 'leased', '-inf', '(' .. ARG
 local requeued, failed = {}, {}
 for _, id in ipairs(expired) do
   local key = base .. 'job:' .. id
-  local f = redis.call('HMGET', key, 'd', 'md', 'p', 'r', 'sq')
+  local f = redis.call('HMGET', key, 'd', 'md', 'p', 'r', 'sq', 'tk', 'at')
   redis.call('HDEL', key, 'l')
   if tonumber(f[1]) >= tonumber(f[2]) then
     local err = cjson.encode({ type = 'WorkerLostError', code = 'WORKER_LOST', message = 'job ' .. id .. ' was delivered ' .. f[1] ..
@@ -21,6 +21,7 @@ for _, id in ipairs(expired) do
     finish(base, id, key, 'FAILURE', now)
     failed[#failed + 1] = id
   else
+    history_append(key, f[6], f[7] or '1', ARGV[1], 'lost', nil)
     redis.call('HSET', key, 's', 'PENDING')
     enqueue_waiting(base, id, f[3], f[4], f[5], now)
     count(base, 'STARTED', 'PENDING')

@@ -44,12 +44,14 @@ for i = 9, #ARGV, 5 do
       count(base, 'STARTED', 'FAILURE')
       final = 'FAILURE'
     elseif kind == 'retry' then
+      history_append(key, token, f[7] or '1', ARGV[1], 'retry', payload)
       redis.call('HSET', key, 's', 'RETRY', 'err', payload, 'r', num, 'at', tonumber(f[7] or '1') + 1, 'd', 0)
       redis.call('HDEL', key, 'l')
       enqueue_waiting(base, id, f[5], num, f[4], now)
       count(base, 'STARTED', 'RETRY')
       woke = true
     else -- release: back in line where it was, the delivery not counted
+      history_append(key, token, f[7] or '1', ARGV[1], 'released', nil)
       redis.call('HSET', key, 's', 'PENDING', 'd', tonumber(f[8]) - 1)
       redis.call('HDEL', key, 'l')
       enqueue_waiting(base, id, f[5], f[6], f[4], now)

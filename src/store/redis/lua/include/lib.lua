@@ -7,7 +7,11 @@
 --                    sq seq, ku keep_until,
 --                    ik idempotency key, it key TTL ms after final (absent: released at final),
 --                    cb callbacks (wire JSON, see below), ch chord membership (wire JSON),
---                    cf callbacks fired (set once, ever), par ParentInfo JSON (callback jobs)
+--                    cf callbacks fired (set once, ever), par ParentInfo JSON (callback jobs),
+--                    pg progress "<at>:<fraction>:<info JSON or empty for null>" (deleted at reserve),
+--                    hi history: earlier deliveries that did not end the job, one DeliveryRecord
+--                       JSON object per line, each ended by "\n" (JSON text never holds a raw
+--                       newline), oldest first, the last 50 (absent: none, the common path)
 --   ready      ZSET  due waiting jobs: score -priority, member "<run_at:15>:<seq:15>:<id>", so
 --                    ZPOPMIN yields priority desc, then run time, then FIFO
 --   scheduled  ZSET  waiting jobs not yet due: score run_at, member id
@@ -37,6 +41,12 @@
 --   item:<it>  HASH  of a held item: h holder, tk token, x expires_at, rm removed (leaves on release)
 --   token      STRING the pool's fencing counter
 --   counters   HASH  as a queue's
+-- The worker registry lives under its own tag `<prefix>:{workers}:` (not per queue):
+--   info       HASH  worker id -> WorkerInfo JSON (built by the adapter, lastSeenAt included)
+--   expiry     ZSET  worker id, score: its last heartbeat + ttl (listed while score >= now;
+--                    expired ones are deleted at the next heartbeat)
+-- Schedule ticks live under `<prefix>:{beat}:`:
+--   ticks      HASH  schedule name -> the last tick (epoch ms) beat fired
 -- Outside any tag: `<prefix>:queues` SET and `<prefix>:pools` SET, the names in use.
 
 -- The store's key prefix: set by every script that may finish a job (a callback bound for
@@ -118,6 +128,22 @@ local function fence(key, token)
   end
   if current ~= token or state == 'PENDING' or state == 'RETRY' then return 'STALE', f end
   return 'FINAL', f
+end
+
+-- How many earlier deliveries a job's history keeps.
+local HISTORY_MAX = 50
+
+-- Append the current delivery of the job at `key` to its history (field `hi`), before the
+-- transition that ends the delivery without ending the job (retry, lost lease, release). Built
+-- as text: `err` (the user's error JSON) is spliced in unchanged. `now` is the ARGV text.
+local function history_append(key, token, attempt, now, outcome, err)
+  local g = redis.call('HMGET', key, 'w', 'st', 'hi')
+  local entry = '{"token":' .. token .. ',"attempt":' .. attempt .. ',"worker":' .. (g[1] and cjson.encode(g[1]) or 'null') ..
+    ',"startedAt":' .. (g[2] or 'null') .. ',"endedAt":' .. now .. ',"outcome":"' .. outcome .. '","error":' .. (err or 'null') .. '}\n'
+  local history = g[3] or ''
+  local _, entries = string.gsub(history, '\n', '')
+  if entries >= HISTORY_MAX then history = string.sub(history, string.find(history, '\n', 1, true) + 1) end
+  redis.call('HSET', key, 'hi', history .. entry)
 end
 
 -- Delete a job with its steps, and its idempotency key if it is the key's latest holder (the
@@ -294,7 +320,7 @@ local function take(base, now, worker, limit, lease_ms, revoked_ttl_ms)
     for i = 1, #popped, 2 do
       local id = string.sub(popped[i], 33)
       local key = base .. 'job:' .. id
-      local f = redis.call('HMGET', key, 'x', 's', 't', 'a', 'at', 'e', 'tk', 'd', 'par')
+      local f = redis.call('HMGET', key, 'x', 's', 't', 'a', 'at', 'e', 'tk', 'd', 'par', 'pg')
       if f[1] and tonumber(f[1]) < now then
         local err = cjson.encode({ type = 'Expired', message = 'expired before it could start' })
         local keep = now + revoked_ttl_ms
@@ -306,6 +332,7 @@ local function take(base, now, worker, limit, lease_ms, revoked_ttl_ms)
         local token = tonumber(f[7] or '0') + 1
         local deliveries = tonumber(f[8] or '0') + 1
         redis.call('HSET', key, 's', 'STARTED', 'w', worker, 'st', now, 'l', lease_until, 'tm', 0, 'tk', token, 'd', deliveries)
+        if f[10] then redis.call('HDEL', key, 'pg') end -- a new delivery starts with no progress
         zadd(base .. 'leased', lease_until, id)
         count(base, f[2], 'STARTED')
         out[#out + 1] = { id, f[3], f[4], f[5] or '1', deliveries, token, f[6], f[9] }

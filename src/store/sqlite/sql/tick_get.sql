@@ -1,0 +1,3 @@
+-- The last tick a schedule fired.
+-- Params: $schedule
+SELECT tick FROM conveyor_schedule_ticks WHERE schedule = $schedule

@@ -1,0 +1,3 @@
+-- The workers whose last heartbeat has not expired, by id.
+-- Params: $now
+SELECT info FROM conveyor_workers WHERE expires_at >= $now ORDER BY id
