@@ -10,9 +10,10 @@ import { buildJob, DEFAULT_MAX_PAYLOAD_BYTES, type ApplyOptions, type JobDefault
 import { Pool } from './pool.js';
 import { AsyncResult } from './result.js';
 import { Reconciler, type ReconcileOptions } from './scheduler/reconcile.js';
+import { Schedule, type ScheduleOptions } from './scheduler/schedule.js';
 import { DEFAULT_STORE_URL, openStore, parseStoreUrl } from './store/open.js';
 import type { Counters, EnqueueResult, NewJob, Store } from './store/store.js';
-import { resolveTaskOptions, Task, type TaskDefaults, type TaskHandler, type TaskOptions, type TaskSender } from './task.js';
+import { resolveTaskOptions, Task, type ArgsSchema, type TaskDefaults, type TaskHandler, type TaskOptions, type TaskSender } from './task.js';
 
 /** A job sent this turn, waiting to be written with the others. */
 interface PendingSend {
@@ -59,6 +60,7 @@ export class Conveyor implements TaskSender, CanvasSender {
   /** Jobs sent this turn, not yet written. */
   #sending: PendingSend[] | undefined;
   readonly #reconcilers = new Map<string, Reconciler>();
+  readonly #schedules = new Map<string, Schedule>();
   #logger: Logger | undefined;
 
   constructor(options: ConveyorOptions = {}) {
@@ -136,12 +138,17 @@ export class Conveyor implements TaskSender, CanvasSender {
    * @example await app.send('email.send_welcome', ['ann@example.com', 'ann'], { queue: 'emails' })
    */
   send<R = unknown>(name: string, args: readonly unknown[], options: ApplyOptions = {}): Promise<AsyncResult<R>> {
-    const defaults = this.#tasks.get(name)?.options.job ?? { ...this.#defaults, priority: 0, expiresMs: undefined };
-    return this.sendJob<R>(name, args, defaults, options);
+    return this.sendJob<R>(name, args, this.jobDefaults(name), options);
+  }
+
+  /** The defaults a job of task `name` is built with: its task's when registered here, else the app's. */
+  jobDefaults(name: string): JobDefaults {
+    return this.#tasks.get(name)?.options.job ?? { ...this.#defaults, priority: 0, expiresMs: undefined };
   }
 
   /** @internal */
   async sendJob<R>(name: string, args: readonly unknown[], defaults: JobDefaults, options: ApplyOptions): Promise<AsyncResult<R>> {
+    checkArgs(this.#tasks.get(name)?.options.argsSchema, name, args);
     const job = buildJob(name, args, defaults, options, this.#clock());
     const callbacks = callbacksOf(options, defaults);
     const outcome = await this.#enqueue(callbacks.length ? { ...job, callbacks } : job);
@@ -239,9 +246,39 @@ export class Conveyor implements TaskSender, CanvasSender {
     return this.#reconcilers;
   }
 
+  /**
+   * Register a periodic task (Celery beat's schedule entry), sent on each tick by beat
+   * (`conveyor beat`, or `conveyor worker --beat`): once per tick however many beats run.
+   * @throws InvalidArgumentError on a bad cron expression or timezone, naming croner's reason.
+   * @example
+   * app.schedule('nightly-report', { cron: '0 2 * * *', timezone: 'Europe/Paris', task: report, args: ['daily'] });
+   * app.schedule('heartbeat', { every: '30s', task: ping });
+   */
+  schedule<A extends unknown[]>(name: string, options: ScheduleOptions<A>): Schedule {
+    if (this.#schedules.has(name)) throw new InvalidArgumentError(`schedule "${name}" is already registered: names must be unique in an app`);
+    const schedule = new Schedule(name, options as unknown as ScheduleOptions<unknown[]>);
+    this.#schedules.set(name, schedule);
+    return schedule;
+  }
+
+  /** The registered schedules by name. */
+  get schedules(): ReadonlyMap<string, Schedule> {
+    return this.#schedules;
+  }
+
   /** Close the store. */
   async close(): Promise<void> {
     await this.#store?.close();
     if (!this.#givenStore) this.#store = undefined;
   }
+}
+
+/** Refuse args that fail the task's schema, naming the first bad path. */
+function checkArgs(schema: ArgsSchema | undefined, task: string, args: readonly unknown[]): void {
+  if (!schema) return;
+  const checked = schema.safeParse(args);
+  if (checked.success) return;
+  const issue = checked.error?.issues[0];
+  const path = `args${(issue?.path ?? []).map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}`;
+  throw new InvalidArgumentError(`task "${task}": ${path}: ${issue?.message ?? 'does not match the task\'s argsSchema'}`);
 }

@@ -2,6 +2,7 @@
 import { toMs, type Duration } from './duration.js';
 import { InvalidArgumentError, LeaseLostError, Retry, type ErrorInfo } from './errors.js';
 import { toJson } from './message.js';
+import type { ProgressReporter } from './progress.js';
 import type { JobState } from './states.js';
 import type { LossReason, Store } from './store/store.js';
 
@@ -71,10 +72,35 @@ export interface TaskContext {
    * @example catch (err) { throw ctx.retry({ countdown: '30s', cause: err }) }
    */
   retry(options?: RetryOptions): Retry;
+  /**
+   * Report how far the job has come, for `AsyncResult.info().progress` and the bar of
+   * `conveyor call --wait`. Report as often as you like: the store is written at most every
+   * 250 ms, and a report held back meanwhile is replaced by the next one, written when the
+   * interval ends or, at the latest, before the job's outcome. A new delivery starts with no
+   * progress. The returned promise need not be awaited: a lost lease also aborts `ctx.signal`.
+   * @param fraction how much is done, from 0 to 1.
+   * @param info any JSON to show beside it (a step name, counts); replaces the last report's.
+   * @throws InvalidArgumentError (synchronously) when `fraction` is not a finite number from 0
+   * to 1 or `info` is not JSON.
+   * @throws LeaseLostError (the promise rejects) when this delivery's lease is gone.
+   * @example
+   * for (const [i, row] of rows.entries()) {
+   *   await importRow(row);
+   *   void ctx.progress((i + 1) / rows.length, { imported: i + 1, of: rows.length });
+   * }
+   */
+  progress(fraction: number, info?: unknown): Promise<void>;
 }
 
 /** Fields a context is built from. */
-export type ContextFields = Omit<TaskContext, 'retry' | 'signal' | 'step' | 'stepKey'>;
+export type ContextFields = Omit<TaskContext, 'retry' | 'signal' | 'step' | 'stepKey' | 'progress'>;
+
+/** Where a context writes: steps and progress (the store in a worker, memory in `task.run`). */
+export interface ContextSinks {
+  steps: StepRecorder;
+  /** The reporter, asked for on the first report only: most jobs never report. */
+  progress: () => ProgressReporter;
+}
 
 /**
  * A task's context. A class, not an object literal, and `signal` read from the controller only
@@ -91,10 +117,11 @@ class Context implements TaskContext {
   readonly parent: ParentJob | null;
   readonly #controller: AbortController;
   readonly #steps: StepRecorder;
+  readonly #progress: () => ProgressReporter;
   /** Step names used by this delivery: a name used twice would silently answer the first. */
   #stepNames: Set<string> | undefined;
 
-  constructor(fields: ContextFields, controller: AbortController, steps: StepRecorder) {
+  constructor(fields: ContextFields, controller: AbortController, sinks: ContextSinks) {
     this.id = fields.id;
     this.name = fields.name;
     this.queue = fields.queue;
@@ -103,7 +130,8 @@ class Context implements TaskContext {
     this.fencingToken = fields.fencingToken;
     this.parent = fields.parent;
     this.#controller = controller;
-    this.#steps = steps;
+    this.#steps = sinks.steps;
+    this.#progress = sinks.progress;
   }
 
   async step<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
@@ -124,6 +152,15 @@ class Context implements TaskContext {
     return `${this.id}:${name}`;
   }
 
+  progress(fraction: number, info?: unknown): Promise<void> {
+    if (typeof fraction !== 'number' || !Number.isFinite(fraction) || fraction < 0 || fraction > 1) {
+      const got = typeof fraction === 'string' ? JSON.stringify(fraction) : String(fraction);
+      throw new InvalidArgumentError(`ctx.progress(fraction): fraction must be a finite number from 0 to 1 (0.25 is a quarter done), got ${got}`);
+    }
+    const infoJson = info === undefined || info === null ? null : toJson(info, 'progress info');
+    return this.#progress().report(fraction, infoJson);
+  }
+
   get signal(): AbortSignal {
     return this.#controller.signal;
   }
@@ -135,8 +172,8 @@ class Context implements TaskContext {
 }
 
 /** Make a task context; `controller` aborts its `signal`. */
-export function createContext(fields: ContextFields, controller: AbortController, steps: StepRecorder): TaskContext {
-  return new Context(fields, controller, steps);
+export function createContext(fields: ContextFields, controller: AbortController, sinks: ContextSinks): TaskContext {
+  return new Context(fields, controller, sinks);
 }
 
 /** Steps kept in memory, for `task.run` (no store, no fencing). */

@@ -7,6 +7,16 @@ import { toMs, type Duration } from './duration.js';
 import type { JobState } from './states.js';
 import type { JobRecord, Store } from './store/store.js';
 
+/** The last progress a job reported with `ctx.progress`. */
+export interface TaskProgress {
+  /** How much was done, from 0 to 1. */
+  fraction: number;
+  /** The info passed with it (parsed JSON), or null. */
+  info: unknown;
+  /** When it was reported (the store's clock). */
+  at: Date;
+}
+
 /** What `AsyncResult.info()` tells about a job. */
 export interface TaskInfo<R = unknown> {
   id: string;
@@ -37,6 +47,11 @@ export interface TaskInfo<R = unknown> {
   /** finishedAt - startedAt of the last attempt, in ms. */
   runtimeMs: number | null;
   expiresAt: Date | null;
+  /**
+   * The last `ctx.progress` report of the running (or last) delivery, or null when it reported
+   * none. Kept once the job ends; a new delivery starts again from null.
+   */
+  progress: TaskProgress | null;
 }
 
 /** Options of {@link AsyncResult.get}. */
@@ -49,12 +64,18 @@ export interface GetOptions {
 
 const date = (ms: number | null) => (ms === null ? null : new Date(ms));
 
+function progressOf(job: JobRecord): TaskProgress | null {
+  const p = job.progress;
+  if (!p) return null;
+  return { fraction: p.fraction, info: p.infoJson === null ? null : JSON.parse(p.infoJson), at: new Date(p.at) };
+}
+
 function toInfo<R>(id: string, job: JobRecord | null): TaskInfo<R> {
   if (!job) {
     return {
       id, known: false, state: 'PENDING', task: null, queue: null, args: null, result: null, error: null, attempts: 0,
       deliveries: 0, fencingToken: 0, priority: 0, worker: null, enqueuedAt: null, runAt: null, startedAt: null,
-      finishedAt: null, runtimeMs: null, expiresAt: null,
+      finishedAt: null, runtimeMs: null, expiresAt: null, progress: null,
     };
   }
   return {
@@ -63,7 +84,7 @@ function toInfo<R>(id: string, job: JobRecord | null): TaskInfo<R> {
     attempts: job.attempt, deliveries: job.deliveries, fencingToken: job.token, priority: job.priority, worker: job.worker,
     enqueuedAt: date(job.enqueuedAt), runAt: date(job.runAt), startedAt: date(job.startedAt), finishedAt: date(job.finishedAt),
     runtimeMs: job.finishedAt !== null && job.startedAt !== null ? job.finishedAt - job.startedAt : null,
-    expiresAt: date(job.expiresAt),
+    expiresAt: date(job.expiresAt), progress: progressOf(job),
   };
 }
 
@@ -88,7 +109,7 @@ export class AsyncResult<R = unknown> {
     return (await this.#store().jobGet(this.id))?.state ?? 'PENDING';
   }
 
-  /** Everything known about the job: state, attempts, timings, worker, result, error. */
+  /** Everything known about the job: state, attempts, timings, worker, result, error, progress. */
   async info(): Promise<TaskInfo<R>> {
     return toInfo<R>(this.id, await this.#store().jobGet(this.id));
   }

@@ -4,6 +4,7 @@
  */
 import { Signature, type CanvasSender } from './canvas.js';
 import { createContext, localSteps, type TaskContext } from './context.js';
+import { localProgress } from './progress.js';
 import { toMs, type Duration } from './duration.js';
 import { InvalidArgumentError } from './errors.js';
 import type { ApplyOptions, JobDefaults } from './message.js';
@@ -12,6 +13,11 @@ import { resolveRetry, type ResolvedRetry, type RetryPolicy } from './retry.js';
 
 /** A task handler: `ctx` first, then the task's own JSON arguments. */
 export type TaskHandler<A extends unknown[], R> = (ctx: TaskContext, ...args: A) => Promise<R> | R;
+
+/** A check of a task's args: any object with zod's `safeParse` (zod 3 or 4, valibot's zod adapter, ...). */
+export interface ArgsSchema {
+  safeParse(value: unknown): { success: boolean; error?: { issues: readonly { path: readonly PropertyKey[]; message: string; code?: string }[] } };
+}
 
 /** What a failed job tells an `onFailure` hook. */
 export interface FailureInfo {
@@ -60,6 +66,12 @@ export interface TaskOptions {
   linkError?: Signature | readonly Signature[];
   /** Sent once when a job of this task ends, either way. */
   finally?: Signature | readonly Signature[];
+  /**
+   * Checks the args array at every send (`delay`, `applyAsync`, `app.send`, the HTTP API): a
+   * send whose args fail is refused with the path and the reason, and nothing is enqueued.
+   * @example { argsSchema: z.tuple([z.string().email(), z.string()]) }
+   */
+  argsSchema?: ArgsSchema;
 }
 
 /** A task's options with defaults applied and durations resolved. */
@@ -72,6 +84,7 @@ export interface ResolvedTaskOptions {
   ignoreResult: boolean;
   resultTtlMs: number;
   onFailure: TaskOptions['onFailure'];
+  argsSchema: ArgsSchema | undefined;
   job: JobDefaults;
 }
 
@@ -105,6 +118,7 @@ export function resolveTaskOptions(options: TaskOptions, defaults: TaskDefaults)
     ignoreResult: options.ignoreResult ?? false,
     resultTtlMs: options.resultTtl === undefined ? defaults.resultTtlMs : toMs(options.resultTtl, `${field}: resultTtl`),
     onFailure: options.onFailure,
+    argsSchema: options.argsSchema,
     job: {
       queue: options.queue ?? defaults.queue,
       priority: options.priority ?? 0,
@@ -168,12 +182,13 @@ export class Task<A extends unknown[] = unknown[], R = unknown> {
 
   /**
    * Run the handler here and now, without the store (for unit tests). `ctx.signal` never aborts;
-   * a `ctx.retry()` thrown by the handler propagates.
+   * a `ctx.retry()` thrown by the handler propagates; `ctx.progress` checks its arguments and
+   * records nothing.
    */
   async run(...args: A): Promise<Awaited<R>> {
     const ctx = createContext({
       id: `local-${this.name}`, name: this.name, queue: this.options.job.queue, attempt: 1, deliveries: 1, fencingToken: 0, parent: null,
-    }, new AbortController(), localSteps());
+    }, new AbortController(), { steps: localSteps(), progress: localProgress });
     return await this.handler(ctx, ...args);
   }
 }

@@ -251,3 +251,14 @@ describe('applyAsync options', () => {
     },
   );
 });
+
+describe('argsSchema', () => {
+  it('a send whose args fail the task schema is refused with the path and reason; nothing is enqueued', async () => {
+    const { z } = await import('zod');
+    const greet = w.app.task({ name: 'greet', argsSchema: z.tuple([z.email(), z.string().min(1)]) }, async (_ctx, to: string, name: string) => `${to}:${name}`);
+    await assert.rejects(greet.delay('not-an-email', 'ann'), (err: unknown) => err instanceof InvalidArgumentError && /task "greet": args\[0\]: /.test(err.message));
+    await assert.rejects(w.app.send('greet', ['a@b.co', '']), (err: unknown) => err instanceof InvalidArgumentError && /args\[1\]/.test(err.message));
+    assert.equal((await allJobs(w.app)).length, 0);
+    assert.ok((await greet.delay('a@b.co', 'ann')).id);
+  });
+});

@@ -1,4 +1,4 @@
-/** `conveyor inspect registered|active|scheduled|failed|stats|counters`: what the store and app hold. */
+/** `conveyor inspect registered|active|scheduled|failed|stats|counters|workers`: what the store and app hold. */
 import type { Conveyor } from '../app.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { JobRecord } from '../store/store.js';
@@ -6,7 +6,7 @@ import { JOB_STATES } from '../states.js';
 import { printJson, table, when } from './format.js';
 import { withApp, type StoreFlags } from './load-app.js';
 
-export const INSPECT_VIEWS = ['registered', 'active', 'scheduled', 'failed', 'stats', 'counters'] as const;
+export const INSPECT_VIEWS = ['registered', 'active', 'scheduled', 'failed', 'stats', 'counters', 'workers'] as const;
 type View = (typeof INSPECT_VIEWS)[number];
 
 export interface InspectFlags extends StoreFlags {
@@ -54,6 +54,11 @@ async function render(view: View, app: Conveyor, flags: InspectFlags, limit: num
     case 'counters': {
       const counters = await store.countersGet();
       return { json: counters, text: table(['counter', 'value'], Object.entries(counters).map(([name, value]) => [name, value])) };
+    }
+    case 'workers': {
+      const workers = (await store.workersList()).filter((w) => !queue || w.queues.includes(queue));
+      const counts = (c: Record<string, number>) => ['succeeded', 'failed', 'retried', 'lost'].map((k) => `${k[0]}:${c[k] ?? 0}`).join(' ');
+      return { json: workers, text: table(['worker', 'host', 'pid', 'queues', 'running', 'settled', 'started', 'last seen'], workers.map((w) => [w.id, w.hostname, w.pid, w.queues.join(','), `${w.active.length}/${w.concurrency}`, counts(w.counts), when(w.startedAt), when(w.lastSeenAt)])) };
     }
   }
 }

@@ -1,10 +1,12 @@
 /** `conveyor call`, `status`, `retry`, `revoke`, `purge`: one job or queue at a time. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { toMs } from '../duration.js';
 import { InvalidArgumentError, TaskFailedError, TaskRevokedError } from '../errors.js';
 import type { ApplyOptions } from '../message.js';
-import type { TaskInfo } from '../result.js';
+import type { AsyncResult, TaskInfo } from '../result.js';
 import { printJson, when } from './format.js';
 import { withApp, type StoreFlags } from './load-app.js';
+import { barsEnabled, oneLine, startBar, type Bar } from './progress-bar.js';
 
 export interface CallFlags extends StoreFlags {
   args: string;
@@ -45,7 +47,8 @@ export async function callCommand(name: string, flags: CallFlags): Promise<numbe
     }
     if (!flags.json) process.stdout.write(`${result.id}\n`);
     try {
-      const value = await result.get({ timeout: flags.timeout ? toMs(flags.timeout, '--timeout') : undefined });
+      const got = result.get({ timeout: flags.timeout ? toMs(flags.timeout, '--timeout') : undefined });
+      const value = flags.json || !barsEnabled() ? await got : await withProgressBar(result, got);
       if (flags.json) printJson({ id: result.id, state: 'SUCCESS', result: value });
       else process.stdout.write(`${JSON.stringify(value)}\n`);
       return 0;
@@ -59,6 +62,45 @@ export async function callCommand(name: string, flags: CallFlags): Promise<numbe
   });
 }
 
+/** How often `call --wait` reads the job's progress for its bar. */
+const PROGRESS_POLL_MS = 200;
+/** The bar counts thousandths, so it moves on small reports. */
+const BAR_TOTAL = 1000;
+
+/**
+ * Await `got`, drawing a bar on the terminal while the job reports progress (a job that reports
+ * none draws none). The bar goes to 100% when the job succeeds, and is left as it was otherwise.
+ */
+async function withProgressBar<R>(result: AsyncResult<R>, got: Promise<R>): Promise<R> {
+  const stop = new AbortController();
+  let bar: Bar | null = null;
+  const watch = (async () => {
+    while (!stop.signal.aborted) {
+      // A failed read only costs the bar an update.
+      const progress = await result.info().then((info) => info.progress, () => null);
+      if (progress && !stop.signal.aborted) {
+        const payload = { info: oneLine(progress.info) };
+        bar ??= startBar('{bar} {percentage}% | {duration_formatted} | {info}', BAR_TOTAL, payload);
+        bar?.update(Math.round(progress.fraction * BAR_TOTAL), payload);
+      }
+      await sleep(PROGRESS_POLL_MS, undefined, { signal: stop.signal }).catch(() => {});
+    }
+  })();
+  let succeeded = false;
+  try {
+    const value = await got;
+    succeeded = true;
+    return value;
+  } finally {
+    stop.abort();
+    await watch;
+    if (bar) {
+      if (succeeded) (bar as Bar).update(BAR_TOTAL);
+      (bar as Bar).stop();
+    }
+  }
+}
+
 /** `status` output for people. */
 function describeInfo(info: TaskInfo): string {
   if (!info.known) return `${info.id}: PENDING (unknown id: never sent, or its result expired)\n`;
@@ -69,6 +111,10 @@ function describeInfo(info: TaskInfo): string {
     ['started', when(info.startedAt)], ['finished', when(info.finishedAt)],
     ['runtime', info.runtimeMs === null ? '-' : `${info.runtimeMs} ms`],
   ];
+  if (info.progress) {
+    const p = info.progress;
+    rows.push(['progress', `${(p.fraction * 100).toFixed(1).replace(/\.0$/, '')}%${p.info === null ? '' : ` ${oneLine(p.info)}`} (${when(p.at)})`]);
+  }
   if (info.state === 'SUCCESS') rows.push(['result', JSON.stringify(info.result)]);
   if (info.error) rows.push(['error', `${info.error.type}: ${info.error.message}`]);
   return `${rows.map(([k, v]) => `${k.padEnd(11)}${v}`).join('\n')}\n${info.error?.stack && info.state !== 'REVOKED' ? `\n${info.error.stack}\n` : ''}`;

@@ -2,8 +2,11 @@
 /** The `conveyor` command. Every subcommand resolves the store the same way (see load-app.ts). */
 import { Command, CommanderError } from 'commander';
 import { ConveyorError, InvalidArgumentError } from '../errors.js';
+import { beatCommand } from './beat-command.js';
+import { enqueueCommand } from './enqueue-command.js';
 import { inspectCommand, INSPECT_VIEWS } from './inspect-command.js';
 import { callCommand, purgeCommand, retryCommand, revokeCommand, statusCommand } from './job-commands.js';
+import { serveCommand } from './serve-command.js';
 import { VERSION } from './version.js';
 import { workerCommand } from './worker-command.js';
 
@@ -30,7 +33,20 @@ withStore(program.command('worker').description('run a worker: reserve jobs from
   .option('--shutdown-grace <duration>', 'on SIGTERM, how long running jobs may finish before they are released', '30s')
   .option('-l, --loglevel <level>', 'trace, debug, info, warn, error, fatal or silent', 'info')
   .option('--log-format <format>', 'pretty (default on a terminal) or json (default otherwise)')
+  .option('-B, --beat', 'also run beat in this process: send the app\'s schedules on their ticks')
+  .option('--metrics-port <n>', 'serve Prometheus metrics at http://0.0.0.0:<n>/metrics')
   .action(async (flags) => workerCommand(flags));
+
+withStore(program.command('beat').description('send the app\'s schedules (app.schedule) on their ticks; several may run, each tick is sent once'))
+  .option('-l, --loglevel <level>', 'trace, debug, info, warn, error, fatal or silent', 'info')
+  .option('--log-format <format>', 'pretty (default on a terminal) or json (default otherwise)')
+  .action(async (flags) => beatCommand(flags));
+
+withStore(program.command('serve').description('serve the HTTP API, the dashboard and Prometheus /metrics'), 'module exporting the app; without it, POST /api/tasks/:name sends any task name')
+  .option('--host <host>', 'address to bind; a non-loopback one needs --token', '127.0.0.1')
+  .option('-p, --port <n>', 'port (0 picks a free one)', '5555')
+  .option('--token <token>', 'require this bearer token (default: $CONVEYOR_TOKEN)')
+  .action(async (flags) => serveCommand(flags));
 
 withStore(program.command('call').argument('<task>', 'task name').description('send a task and print its id'))
   .option('--args <json>', 'JSON array of arguments', '[]')
@@ -42,11 +58,18 @@ withStore(program.command('call').argument('<task>', 'task name').description('s
   .option('--json', 'print JSON')
   .action(run((task: string, flags) => callCommand(task, flags)));
 
+withStore(program.command('enqueue').argument('<task>', 'task name').description('send one job per line of a JSON Lines file; every line is checked before any is sent'))
+  .requiredOption('--from <file>', 'JSON Lines: each line an args array, or {"args": [...], "options": {...}}; blank lines skipped')
+  .option('-Q, --queue <queue>', 'queue (default: the task\'s, else "default"; a line\'s options.queue wins)')
+  .option('--batch <n>', 'jobs per store transition', '1000')
+  .option('--json', 'print the summary as JSON')
+  .action(run((task: string, flags) => enqueueCommand(task, flags)));
+
 withStore(program.command('status').argument('<id>', 'task id').description('show a job\'s state, timings, result or error'))
   .option('--json', 'print JSON')
   .action(run((id: string, flags) => statusCommand(id, flags)));
 
-withStore(program.command('inspect').argument('<view>', INSPECT_VIEWS.join('|')).description('list registered tasks, active, scheduled or failed jobs, queue stats, or the exactly-once counters'))
+withStore(program.command('inspect').argument('<view>', INSPECT_VIEWS.join('|')).description('list registered tasks, active, scheduled or failed jobs, queue stats, the exactly-once counters, or live workers'))
   .option('--json', 'print JSON')
   .option('-Q, --queue <queue>', 'only this queue')
   .option('--limit <n>', 'most jobs to list', '100')

@@ -3,6 +3,8 @@ import { pino, type Logger } from 'pino';
 import { PinoPretty } from 'pino-pretty';
 import { toMs } from '../duration.js';
 import { InvalidArgumentError } from '../errors.js';
+import { Beat } from '../scheduler/beat.js';
+import { MetricsServer, WorkerMetrics } from '../worker/metrics.js';
 import { Worker } from '../worker/worker.js';
 import { resolveApp, type StoreFlags } from './load-app.js';
 import { VERSION } from './version.js';
@@ -14,6 +16,10 @@ export interface WorkerFlags extends StoreFlags {
   shutdownGrace: string;
   loglevel: string;
   logFormat?: string;
+  /** Run the beat loop (app.schedule) in this process too. */
+  beat?: boolean;
+  /** Serve Prometheus metrics on this port at /metrics. */
+  metricsPort?: string;
 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -26,14 +32,23 @@ export async function workerCommand(flags: WorkerFlags): Promise<void> {
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new InvalidArgumentError(`--concurrency must be an integer >= 1, got "${flags.concurrency}"`);
   const app = await resolveApp(flags);
   const queues = flags.queues?.split(',').map((q) => q.trim()).filter(Boolean);
+  const metricsPort = flags.metricsPort === undefined ? undefined : Number(flags.metricsPort);
+  if (metricsPort !== undefined && !(Number.isInteger(metricsPort) && metricsPort >= 0 && metricsPort < 65536)) throw new InvalidArgumentError(`--metrics-port must be a port number (0-65535), got "${flags.metricsPort}"`);
+  const metrics = metricsPort === undefined ? undefined : new WorkerMetrics({ processMetrics: true });
   const worker = new Worker(app, {
+    metrics,
     queues,
     concurrency,
     lease: toMs(flags.lease, '--lease'),
     shutdownGrace: toMs(flags.shutdownGrace, '--shutdown-grace'),
     logger: workerLogger(level, flags.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json')),
   });
+  const beat = flags.beat ? new Beat(app, { logger: worker.logger }) : undefined;
+  const metricsServer = metrics && new MetricsServer(metrics.registry, { port: metricsPort! });
+  const metricsAt = metricsServer && (await metricsServer.start());
   process.stdout.write(banner(worker, app.store.description, [...app.tasks.keys()]));
+  if (metricsAt !== undefined) process.stdout.write(` [metrics] http://localhost:${metricsAt}/metrics\n\n`);
+  if (beat) process.stdout.write(` [beat] ${app.schedules.size} schedule(s): ${[...app.schedules.values()].map((s) => `${s.name} (${s.describe()})`).join(', ') || 'none registered'}\n\n`);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
@@ -42,15 +57,16 @@ export async function workerCommand(flags: WorkerFlags): Promise<void> {
       process.exit(130);
     }
     process.stderr.write(`${signal}: warm shutdown; running jobs finish (or are released after the grace period). ${signal} again to exit now.\n`);
-    void worker.stop().then(() => app.close()).then(() => process.exit(0));
+    void Promise.all([worker.stop(), beat?.stop(), metricsServer?.stop()]).then(() => app.close()).then(() => process.exit(0));
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   worker.start();
+  beat?.start();
 }
 
 /** Lines for people (`pretty`, the default on a terminal) or JSON lines for log shippers. */
-function workerLogger(level: string, format: string): Logger {
+export function workerLogger(level: string, format: string): Logger {
   if (format === 'json') return pino({ level, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: false }));
   if (format !== 'pretty') throw new InvalidArgumentError(`--log-format must be pretty or json, got "${format}"`);
   return pino({ level, base: undefined }, PinoPretty({ destination: 2, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'job,jobs', singleLine: true }));

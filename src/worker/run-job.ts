@@ -7,6 +7,7 @@ import type { Conveyor } from '../app.js';
 import { createContext, storeSteps, type ParentJob } from '../context.js';
 import { LeaseLostError, NotRegisteredError, RevokedError, Retry, TimeLimitExceededError } from '../errors.js';
 import { toJson } from '../message.js';
+import { localProgress, storeProgress, throttledProgress, type ProgressReporter } from '../progress.js';
 import type { LeaseRef, LossReason, ReservedJob, Settlement, WriteOutcome } from '../store/store.js';
 import type { Task } from '../task.js';
 import { failureSettlement } from './outcome.js';
@@ -49,6 +50,13 @@ export function runJob(app: Conveyor, job: ReservedJob, logger: Logger): Running
     lossLogged = true;
   };
 
+  // Made on the first report (most jobs never report); a report after the job ended is dropped.
+  let progress: ProgressReporter | undefined;
+  let ended = false;
+  const reporter = (): ProgressReporter => (progress ??= ended ? localProgress() : throttledProgress(storeProgress(app.store, job.id, job.token, lost), {
+    onError: (err) => logger.warn({ err, job: job.id }, `Task ${label} progress report not written; it is tried again shortly`),
+  }));
+
   const settlement = (async (): Promise<Settlement> => {
     try {
       if (!task) throw new NotRegisteredError(job.task);
@@ -56,7 +64,7 @@ export function runJob(app: Conveyor, job: ReservedJob, logger: Logger): Running
       const ctx = createContext({
         id: job.id, name: job.task, queue: job.queue, attempt: job.attempt, deliveries: job.deliveries,
         fencingToken: job.token, parent: parentOf(job),
-      }, controller, storeSteps(app.store, job.id, job.token, lost));
+      }, controller, { steps: storeSteps(app.store, job.id, job.token, lost), progress: reporter });
       const result = await withTimeLimit(task, controller, task.handler(ctx, ...(args as never[])));
       const resultJson = task.options.ignoreResult ? null : toJson(result === undefined ? null : result, 'result', task.options.job.maxPayloadBytes);
       return { kind: 'complete', id: job.id, token: job.token, resultJson, resultTtlMs: task.options.resultTtlMs };
@@ -64,6 +72,10 @@ export function runJob(app: Conveyor, job: ReservedJob, logger: Logger): Running
       // onFailure gets what the job fails with: a ctx.retry()'s cause, not the Retry wrapper.
       thrown = err instanceof Retry && err.cause !== undefined ? err.cause : err;
       return failureSettlement(job, task?.options, err, app.now());
+    } finally {
+      // The report held back by the throttle lands before the outcome; later ones are dropped.
+      ended = true;
+      if (progress) await progress.close();
     }
   })();
 

@@ -18,6 +18,7 @@ import { toMs, type Duration } from '../duration.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { ReservedJob, Settlement, Store, WriteOutcome } from '../store/store.js';
 import { IntervalLoop } from './interval-loop.js';
+import type { WorkerMetrics } from './metrics.js';
 import { runJob, type RunningJob } from './run-job.js';
 
 /** Options of a worker. */
@@ -40,6 +41,8 @@ export interface WorkerOptions {
   logger?: Logger;
   /** Shown as the lease owner. @default `${hostname}:${pid}:${random}` */
   workerId?: string;
+  /** Prometheus metrics to count this worker's jobs in (see `WorkerMetrics`). @default none */
+  metrics?: WorkerMetrics;
 }
 
 /** The abort reason that ends an idle wait (not an error). */
@@ -52,7 +55,16 @@ interface Slot {
   released: boolean;
   /** Its outcome is being written: no more lease renewals. */
   settling?: boolean;
+  /** For the worker registry: the task, and when it started (app clock). */
+  task: string;
+  startedAt: number;
+  /** performance.now() at its start, then its run time in seconds once the handler ended (metrics). */
+  began: number;
+  seconds?: number;
 }
+
+/** A settlement the store accepted, as the worker counts it. */
+const OUTCOME_OF = { complete: 'succeeded', fail: 'failed', retry: 'retried', release: 'released' } as const;
 
 /** A worker process's engine. The `conveyor worker` command wraps one. */
 export class Worker {
@@ -88,6 +100,13 @@ export class Worker {
   #loop: Promise<void> | undefined;
   /** Jobs settled since start, by outcome. */
   readonly counts = { succeeded: 0, failed: 0, retried: 0, released: 0, lost: 0 };
+  readonly #metrics: WorkerMetrics | undefined;
+  #untrack: (() => void) | undefined;
+  /** When start() was called (app clock), for the worker registry. */
+  #startedAt = 0;
+  readonly #registryTtlMs: number;
+  #registryFailing = false;
+  #firstRegister: Promise<void> | undefined;
 
   constructor(app: Conveyor, options: WorkerOptions = {}) {
     this.#app = app;
@@ -106,7 +125,10 @@ export class Worker {
     this.#pollMs = toMs(options.pollInterval ?? 1000, 'pollInterval');
     const heartbeatMs = options.heartbeatInterval === undefined ? Math.min(this.leaseMs / 3, 1000) : toMs(options.heartbeatInterval, 'heartbeatInterval');
     const recoveryMs = options.recoveryInterval === undefined ? Math.min(this.leaseMs / 2, 5000) : toMs(options.recoveryInterval, 'recoveryInterval');
-    this.#heartbeat = new IntervalLoop('heartbeat', heartbeatMs, () => this.#renew(), this.logger);
+    this.#heartbeat = new IntervalLoop('heartbeat', heartbeatMs, () => this.#beat(), this.logger);
+    this.#registryTtlMs = Math.max(3 * heartbeatMs, 3000);
+    this.#metrics = options.metrics;
+    this.#untrack = options.metrics?.track(this);
     this.#recovery = new IntervalLoop('recovery', recoveryMs, () => this.#recover(), this.logger, 0.2);
     this.#reconcile = [...app.reconcilers.values()].map((r) => new IntervalLoop(`reconcile:${r.name}`, r.everyMs, async () => void (await r.tick()), this.logger, 0.1));
   }
@@ -119,6 +141,8 @@ export class Worker {
   /** Start reserving and running jobs. */
   start(): void {
     if (this.#loop) return;
+    this.#startedAt = this.#app.now();
+    this.#firstRegister = this.#register(); // listed at once, not a heartbeat later
     this.#heartbeat.start();
     this.#recovery.start();
     for (const loop of this.#reconcile) {
@@ -148,6 +172,14 @@ export class Worker {
     await this.#heartbeat.stop();
     await this.#recovery.stop();
     await Promise.all(this.#reconcile.map((loop) => loop.stop()));
+    this.#untrack?.();
+    await this.#firstRegister; // so the removal comes after it
+    if (this.#startedAt) await this.#store.workerRemove(this.id).catch((err: unknown) => this.logger.warn({ err }, 'could not remove this worker from the registry; it drops out when its heartbeat expires'));
+  }
+
+  /** One heartbeat now (for tests): renew leases, and refresh this worker in the registry. */
+  heartbeat(): Promise<void> {
+    return this.#heartbeat.runOnce();
   }
 
   /** One pass without the background loops (for tests): recover, reserve, run all, settle. */
@@ -208,9 +240,10 @@ export class Worker {
 
   async #start(job: ReservedJob): Promise<void> {
     const running = runJob(this.#app, job, this.logger);
-    const slot: Slot = { running, released: false };
+    const slot: Slot = { running, released: false, task: job.task, startedAt: this.#app.now(), began: this.#metrics ? performance.now() : 0 };
     this.#slots.set(job.id, slot);
     const settlement = await running.settlement;
+    if (this.#metrics) slot.seconds = (performance.now() - slot.began) / 1000;
     if (!slot.released) this.#outbox.push({ slot, settlement });
     this.#wake();
   }
@@ -258,6 +291,10 @@ export class Worker {
     batch.forEach(({ slot, settlement }, i) => {
       this.#slots.delete(settlement.id);
       slot.running.settled(outcomes[i]!, settlement, this.counts);
+      if (this.#metrics) {
+        const o = outcomes[i]!;
+        this.#metrics.jobSettled(slot.task, o.ok ? OUTCOME_OF[settlement.kind] : 'lost', slot.seconds ?? null, o.ok ? undefined : o.reason);
+      }
     });
   }
 
@@ -275,6 +312,28 @@ export class Worker {
 
   #wake(): void {
     this.#kick?.();
+  }
+
+  /** The heartbeat: renew leases and refresh the registry, side by side (one failing does not stop the other). */
+  async #beat(): Promise<void> {
+    await Promise.all([this.#renew(), this.#register()]);
+  }
+
+  /** Write this worker's registration (a one-row upsert; its TTL lets a dead worker drop out). */
+  async #register(): Promise<void> {
+    const active = [...this.#slots.entries()].map(([id, s]) => ({ id, task: s.task, startedAt: s.startedAt }));
+    const worker = {
+      id: this.id, hostname: hostname(), pid: process.pid, queues: [...this.queues], concurrency: this.concurrency,
+      startedAt: this.#startedAt, active, counts: { ...this.counts },
+    };
+    try {
+      await this.#store.workersHeartbeat({ worker, ttlMs: this.#registryTtlMs });
+      this.#registryFailing = false;
+    } catch (err) {
+      // Logged once per failing spell: the registry is for people, leases matter more.
+      if (!this.#registryFailing) this.logger.warn({ err }, 'could not refresh this worker in the registry; retrying every heartbeat');
+      this.#registryFailing = true;
+    }
   }
 
   async #renew(): Promise<void> {
@@ -318,6 +377,10 @@ export class Worker {
     const outcomes = await this.#store.jobsSettle(settlements);
     for (const slot of slots) this.#slots.delete(slot.running.lease.id);
     this.counts.released += outcomes.filter((o) => o.ok).length;
+    slots.forEach((s, i) => {
+      const o = outcomes[i]!;
+      this.#metrics?.jobSettled(s.task, o.ok ? 'released' : 'lost', null, o.ok ? undefined : o.reason);
+    });
     this.logger.warn({ jobs: slots.map((s) => s.running.lease.id) }, `released ${slots.length} unfinished job(s) for another worker`);
     this.#wake();
   }
