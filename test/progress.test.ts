@@ -5,12 +5,12 @@
  * the one real wait is for the throttle's own timer (bounded, polled).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Conveyor, InvalidArgumentError, LeaseLostError, NotJsonError, Worker, type Store } from '../src/index.js';
 import { throttledProgress } from '../src/progress.js';
 import { deferred, silent, T0, turns } from './helpers.js';
-import { ENGINES, type World } from './exactly-once/engines.js';
+import { describeEngines } from './exactly-once/engines.js';
 
 const LIMIT = { timeout: 20_000 };
 
@@ -41,15 +41,7 @@ async function until(what: string, check: () => Promise<boolean>, ms = 5000): Pr
   }
 }
 
-for (const engine of ENGINES) describe(`ctx.progress (${engine.name})`, () => {
-  const worlds: World[] = [];
-  const world = () => {
-    const w = engine.world();
-    worlds.push(w);
-    return w;
-  };
-  before(() => engine.ready());
-  after(() => Promise.all(worlds.map((w) => w.close())));
+describeEngines('ctx.progress', (world) => {
 
   it('a report reaches info().progress with its info and the store time, and stays once the job ends', LIMIT, async () => {
     const w = world();

@@ -8,10 +8,10 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { Conveyor, MetricsServer, PermanentError, WorkerMetrics } from '../src/index.js';
 import { STORES } from './crash/processes.js';
-import { drain, ENGINES, type World } from './exactly-once/engines.js';
+import { describeEngines, drain } from './exactly-once/engines.js';
 import { freshStore } from './fixtures/fresh-store.js';
 import { deferred, silent, turns, within } from './helpers.js';
 
@@ -29,15 +29,7 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
   return undefined;
 }
 
-for (const engine of ENGINES) describe(`worker metrics (${engine.name})`, () => {
-  const worlds: World[] = [];
-  const world = () => {
-    const w = engine.world();
-    worlds.push(w);
-    return w;
-  };
-  before(() => engine.ready());
-  after(() => Promise.all(worlds.map((w) => w.close())));
+describeEngines('worker metrics', (world) => {
 
   it('counts settled jobs by task and outcome, and their run times', LIMIT, async () => {
     const w = world();

@@ -9,10 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { Conveyor, Worker } from '../src/index.js';
 import { STORES } from './crash/processes.js';
-import { ENGINES, type World } from './exactly-once/engines.js';
+import { describeEngines } from './exactly-once/engines.js';
 import { freshStore } from './fixtures/fresh-store.js';
 import { deferred, idle, keepAlive, silent, T0, turns, within } from './helpers.js';
 
@@ -20,15 +20,7 @@ const LIMIT = { timeout: 20_000 };
 const root = fileURLToPath(new URL('..', import.meta.url));
 const run = promisify(execFile);
 
-for (const engine of ENGINES) describe(`worker registry (${engine.name})`, () => {
-  const worlds: World[] = [];
-  const world = () => {
-    const w = engine.world();
-    worlds.push(w);
-    return w;
-  };
-  before(() => engine.ready());
-  after(() => Promise.all(worlds.map((w) => w.close())));
+describeEngines('worker registry', (world) => {
 
   it('a started worker is listed with its queues, running jobs and counts, and stop() removes it', LIMIT, async () => {
     const w = world();

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before, describe } from 'node:test';
 import { pino, type Logger } from 'pino';
 import { Conveyor, RedisStore, SqliteStore, Worker, type Store, type WorkerOptions } from '../../src/index.js';
 import { assertRedisReachable, deleteKeys, SHARED_REDIS_URL, uniquePrefix } from '../redis/servers.js';
@@ -76,4 +77,21 @@ export async function drain(w: World, worker: Worker, passes = 30): Promise<void
     w.clock.now += 1000;
   }
   throw new Error('jobs still open after every pass');
+}
+
+/**
+ * Register `body`'s tests once per engine, under `title (<engine>)`. `world()` opens a fresh
+ * world for one test; every world is closed after the engine's tests.
+ */
+export function describeEngines(title: string, body: (world: (options?: { logger?: Logger }) => World, engine: Engine) => void): void {
+  for (const engine of ENGINES) describe(`${title} (${engine.name})`, () => {
+    const worlds: World[] = [];
+    before(() => engine.ready());
+    after(() => Promise.all(worlds.map((w) => w.close())));
+    body((options) => {
+      const w = engine.world(options);
+      worlds.push(w);
+      return w;
+    }, engine);
+  });
 }

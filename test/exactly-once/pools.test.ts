@@ -1,20 +1,13 @@
 /** Resource pools through the app API, on every engine: the seed's executor pool. */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { it } from 'node:test';
 import { PoolExhaustedError } from '../../src/index.js';
-import { drain, ENGINES, recordingLogger, type World } from './engines.js';
+import { describeEngines, drain, recordingLogger } from './engines.js';
 
 const LIMIT = { timeout: 20_000 };
 
-for (const engine of ENGINES) describe(`pools (${engine.name})`, () => {
-  const worlds: World[] = [];
-  const world = (logger?: ReturnType<typeof recordingLogger>['logger']) => {
-    const w = engine.world({ logger });
-    worlds.push(w);
-    return w;
-  };
-  before(() => engine.ready());
-  after(() => Promise.all(worlds.map((w) => w.close())));
+describeEngines('pools', (open) => {
+  const world = (logger?: ReturnType<typeof recordingLogger>['logger']) => open({ logger });
 
   it('assign an executor, evaluate, release in finally: never two jobs on one executor, all back at the end', LIMIT, async () => {
     const w = world();

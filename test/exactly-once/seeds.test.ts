@@ -5,10 +5,10 @@
  * Workers run by `runOnce()` on a fake clock: no test sleeps to let time pass.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { it } from 'node:test';
 import type { Conveyor } from '../../src/index.js';
 import { deferred, turns } from '../helpers.js';
-import { drain, ENGINES, type World } from './engines.js';
+import { describeEngines, drain } from './engines.js';
 
 const LIMIT = { timeout: 20_000 };
 
@@ -16,15 +16,7 @@ async function jobsOf(app: Conveyor, task: string) {
   return app.store.jobsList({ task, limit: 100 });
 }
 
-for (const engine of ENGINES) describe(`seed scenarios (${engine.name})`, () => {
-  const worlds: World[] = [];
-  const world = () => {
-    const w = engine.world();
-    worlds.push(w);
-    return w;
-  };
-  before(() => engine.ready());
-  after(() => Promise.all(worlds.map((w) => w.close())));
+describeEngines('seed scenarios', (world) => {
 
   it('a customer is charged once: the retry gets the recorded charge instead of charging again', LIMIT, async () => {
     const w = world();

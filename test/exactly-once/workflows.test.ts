@@ -1,20 +1,12 @@
 /** chain, group, chord and reconcile loops through a real worker, on every engine. */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { it } from 'node:test';
 import { chain, chord, group, TaskFailedError } from '../../src/index.js';
-import { drain, ENGINES, type World } from './engines.js';
+import { describeEngines, drain, type World } from './engines.js';
 
 const LIMIT = { timeout: 20_000 };
 
-for (const engine of ENGINES) describe(`workflows (${engine.name})`, () => {
-  const worlds: World[] = [];
-  const world = () => {
-    const w = engine.world();
-    worlds.push(w);
-    return w;
-  };
-  before(() => engine.ready());
-  after(() => Promise.all(worlds.map((w) => w.close())));
+describeEngines('workflows', (world) => {
 
   function mathTasks(w: World) {
     const add = w.app.task({ name: 'add' }, async (_ctx, a: number, b: number) => a + b);
