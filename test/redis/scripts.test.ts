@@ -14,7 +14,7 @@ describe('Redis Lua scripts, called directly', () => {
   const prefix = uniquePrefix();
   const base = `${prefix}:{emails}:`;
   /** enqueue.lua's eleven arguments of a job with no key, callbacks or chord. */
-  const job = (id: string, args = '[]', priority = 0, runAt = now) => [id, 'send', args, priority, runAt, '', 5, '', '', '', ''];
+  const job = (id: string, args = '[]', priority = 0, runAt = now) => [id, 'send', args, priority, runAt, 5, ''];
   const now = 1_700_000_000_000;
   before(async () => {
     await assertRedisReachable();
@@ -25,9 +25,9 @@ describe('Redis Lua scripts, called directly', () => {
     await client.quit();
   });
 
-  it('enqueue answers 1 per new job and 0 for an id already stored; reserve leases by priority', async () => {
+  it('enqueue answers CREATED per new job and EXISTS for an id already stored; reserve leases by priority', async () => {
     const created = await runScript(client, 'enqueue', base, [now, 'wake', ...job('a', '["x"]'), ...job('b', '["y"]', 7), ...job('a')]);
-    assert.deepEqual(created, [['CREATED', 'a'], ['CREATED', 'b'], ['EXISTS', 'a']]);
+    assert.deepEqual(created, [['CREATED', 'CREATED', 'EXISTS'], []]);
     assert.equal(await client.hget(`${base}counts`, 'PENDING'), '2');
     assert.equal(await client.hget(`${base}counters`, 'duplicates_suppressed_total'), '1');
     const [taken, outboxed] = (await runScript(client, 'reserve', base, [now, 'w1', 10, 30_000, 86_400_000, prefix])) as [unknown[][], number];
@@ -75,7 +75,7 @@ describe('Redis Lua scripts, called directly', () => {
 
   it('scripts still run after Redis forgets them (SCRIPT FLUSH): EVALSHA falls back to EVAL', async () => {
     await client.script('FLUSH');
-    assert.deepEqual(await runScript(client, 'enqueue', base, [now, 'wake', ...job('d')]), [['CREATED', 'd']]);
+    assert.deepEqual(await runScript(client, 'enqueue', base, [now, 'wake', ...job('d')]), [['CREATED'], []]);
     assert.equal(await runScript(client, 'purge', base, []), 1);
   });
 });
@@ -89,8 +89,10 @@ describe('Redis Lua scripts of exactly-once effects, called directly', () => {
   const now = 1_700_000_000_000;
   const day = 86_400_000;
   /** enqueue.lua's eleven arguments of a job. */
-  const job = (id: string, more: { key?: string; keyTtl?: number; callbacks?: string; chord?: string } = {}) =>
-    [id, 'send', '[1]', 0, now, '', 5, more.key ?? '', more.keyTtl ?? '', more.callbacks ?? '', more.chord ?? ''];
+  const job = (id: string, more: { key?: string; keyTtl?: number; callbacks?: string; chord?: string } = {}) => {
+    const extras = { ik: more.key, it: more.keyTtl === undefined ? undefined : String(more.keyTtl), cb: more.callbacks, ch: more.chord };
+    return [id, 'send', '[1]', 0, now, 5, Object.values(extras).some((v) => v !== undefined) ? JSON.stringify(extras) : ''];
+  };
   const counter = async (base: string, name: string) => Number((await client.hget(`${base}counters`, name)) ?? 0);
   const reserve = async (base: string, limit = 10) =>
     ((await runScript(client, 'reserve', base, [now, 'w1', limit, 30_000, day, prefix])) as [unknown[][], number])[0];
@@ -107,7 +109,7 @@ describe('Redis Lua scripts of exactly-once effects, called directly', () => {
 
   it('enqueue answers HELD with the holder id while the key is held, and counts it', async () => {
     const answers = await runScript(client, 'enqueue', orders, [now, 'wake', ...job('k1', { key: 'order-1' }), ...job('k2', { key: 'order-1' })]);
-    assert.deepEqual(answers, [['CREATED', 'k1'], ['HELD', 'k1']]);
+    assert.deepEqual(answers, [['CREATED', 'HELD'], ['k1']]);
     assert.equal(await client.hget(`${orders}idem`, 'order-1'), 'k1');
     assert.equal(await counter(orders, 'duplicates_suppressed_total'), 1);
     assert.equal(await runScript(client, 'purge', orders, []), 1);
@@ -185,7 +187,7 @@ describe('Redis Lua scripts of operations (progress, history, workers, ticks), c
   const beat = `${prefix}:{beat}:`;
   const now = 1_700_000_000_000;
   const day = 86_400_000;
-  const job = (id: string) => [id, 'build', '[]', 0, now, '', 5, '', '', '', ''];
+  const job = (id: string) => [id, 'build', '[]', 0, now, 5, ''];
   const reserve = async (at = now) => ((await runScript(client, 'reserve', base, [at, 'w1', 10, 30_000, day, prefix])) as [unknown[][], number])[0];
   const settle = (...settlement: (string | number)[]) =>
     runScript(client, 'settle', base, [now, 'settled', 'wake', day, 0, '', 0, prefix, ...settlement]) as Promise<[string[], unknown[], number]>;

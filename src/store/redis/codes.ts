@@ -26,13 +26,20 @@ export function stepOutcome(code: string, resultJson: string | null | undefined)
   return outcome.ok ? { ok: true, resultJson: resultJson ?? null } : { ok: false, reason: outcome.reason, terminate: outcome.terminate };
 }
 
-/** enqueue.lua's {code, id} per job: EXISTS (id already stored) and HELD (key held, id is the holder's) created nothing. */
+/** enqueue.lua's code per job: EXISTS (id already stored) and HELD (key held) created nothing. */
 const ENQUEUE_CODES: Record<string, boolean> = { CREATED: true, EXISTS: false, HELD: false };
 
-export function enqueueResult([code, id]: [string, string]): EnqueueResult {
-  const created = ENQUEUE_CODES[code];
-  if (created === undefined) throw new Error(`Redis script answered an unknown enqueue code "${code}" for job ${id}`);
-  return { id, created };
+/**
+ * enqueue.lua's reply `{ codes, holders }` for jobs `ids`: one result per job; a HELD job answers
+ * the next holder id, in order.
+ */
+export function enqueueResults(ids: readonly string[], [codes, holders]: [string[], string[]]): EnqueueResult[] {
+  let held = 0;
+  return ids.map((id, i) => {
+    const created = ENQUEUE_CODES[codes[i]!];
+    if (created === undefined) throw new Error(`Redis script answered an unknown enqueue code "${codes[i]}" for job ${id}`);
+    return { id: codes[i] === 'HELD' ? holders[held++]! : id, created };
+  });
 }
 
 export const POOL_RELEASE_CODES = { RELEASED: 'released', NOT_HELD: 'not-held' } as const;

@@ -25,7 +25,7 @@ import type {
   ReserveParams, ReservedJob, Settlement, SettleAndReserveResult, StepOutcome, StepRecord, Store, StoreOptions, WaitParams,
   WorkerInfo, WriteOutcome,
 } from '../store.js';
-import { decode, enqueueResult, fenceOutcome, RETRY_CODES, REVOKE_CODES } from './codes.js';
+import { decode, enqueueResults, fenceOutcome, RETRY_CODES, REVOKE_CODES } from './codes.js';
 import { call, connect, describeTarget, type Client, type RedisTarget } from './connection.js';
 import { groupBy, JobLocator } from './redis-locator.js';
 import { OutboxRelay } from './redis-outbox.js';
@@ -123,10 +123,10 @@ export class RedisStore implements Store {
       await this.#locator.addQueue(queue);
       const args: (string | number)[] = [this.#now(), this.#wakeChannel(queue)];
       for (const { job } of entries) pushJob(args, job);
-      const answers = (await this.#run('enqueue', queue, args)) as [string, string][];
+      const answers = enqueueResults(entries.map((e) => e.job.id), (await this.#run('enqueue', queue, args)) as [string[], string[]]);
       entries.forEach(({ index }, i) => {
-        results[index] = enqueueResult(answers[i]!);
-        this.#locator.remember(results[index].id, queue);
+        results[index] = answers[i]!;
+        this.#locator.remember(answers[i]!.id, queue);
       });
     }));
     return results;

@@ -70,9 +70,23 @@ export function deliveryQueue(delivery: string): string {
 
 /** Append a job as the enqueue script's eleven arguments. */
 export function pushJob(args: (string | number)[], job: NewJob): void {
+  args.push(job.id, job.task, job.argsJson, job.priority, job.runAt, job.maxDeliveries, jobExtras(job));
+}
+
+/**
+ * enqueue.lua's last argument: '' for a plain job, else a JSON object of strings (cjson reads
+ * strings exactly) with the fields it has: x, ik, it, cb, ch.
+ */
+function jobExtras(job: NewJob): string {
   const idem = job.idempotency;
-  args.push(job.id, job.task, job.argsJson, job.priority, job.runAt, job.expiresAt ?? '', job.maxDeliveries);
-  args.push(idem?.key ?? '', idem?.ttlMs ?? '', job.callbacks?.length ? encodeCallbacks(job.callbacks) : '', job.chord ? encodeChord(job.chord) : '');
+  if (job.expiresAt === null && !idem && !job.callbacks?.length && !job.chord) return '';
+  const extras: Record<string, string> = {};
+  if (job.expiresAt !== null) extras.x = String(job.expiresAt);
+  if (idem) extras.ik = idem.key;
+  if (idem && idem.ttlMs !== null) extras.it = String(idem.ttlMs);
+  if (job.callbacks?.length) extras.cb = encodeCallbacks(job.callbacks);
+  if (job.chord) extras.ch = encodeChord(job.chord);
+  return JSON.stringify(extras);
 }
 
 /** Append a settlement as the settle script's five arguments. */

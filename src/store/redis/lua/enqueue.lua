@@ -2,15 +2,18 @@
 -- idempotency key is held creates nothing and answers the holder.
 -- KEYS[1] the queue's base, `<prefix>:{<queue>}:` (every key touched starts with it)
 -- ARGV[1] now (epoch ms), ARGV[2] the queue's wake channel,
--- then 11 per job: id, task, args (JSON), priority, run_at, expires_at ('' for none), max_deliveries,
--- idempotency key ('' for none), key TTL ms ('' to release at final), callbacks wire JSON ('' for
--- none), chord wire JSON ('' for none) — the wire formats are described in lib.lua
--- Returns: one {code, id} per job: {CREATED, id} | {EXISTS, id} (id already stored) |
--- {HELD, holder id} (the key is held). Every EXISTS and HELD counts duplicates_suppressed_total.
+-- then 7 per job: id, task, args (JSON), priority, run_at, max_deliveries, extras: '' for a plain
+-- job, else a JSON object of strings with any of x (expires_at), ik (idempotency key), it (key
+-- TTL ms), cb (callbacks wire JSON), ch (chord wire JSON) — wire formats described in lib.lua.
+-- (One argument for the rare fields: a bulk enqueue of plain jobs sends and parses no empties.)
+-- Returns: { codes, holders }: one code per job, CREATED | EXISTS (id already stored) | HELD (the
+-- key is held), and the holder's id for each HELD, in order (a flat reply: bulk enqueue returns
+-- 1,000 answers). Every EXISTS and HELD counts duplicates_suppressed_total.
 -- @include lib
 local base = KEYS[1]
 local now = tonumber(ARGV[1])
-local PER_JOB = 11
+local PER_JOB = 7
+local PLAIN = {}
 
 -- The job holding idempotency key `ik`, or nil: the latest job enqueued with it, while it exists
 -- (its result TTL not passed) and is not final, or is final and f + it is still ahead.
@@ -24,44 +27,52 @@ local function held_by(ik)
   return nil
 end
 
-local out = {}
+local out, holders = {}, {}
 local created, suppressed = 0, 0
 -- One INCRBY for the batch; ids not created leave harmless gaps in the FIFO counter.
 local jobs = (#ARGV - 2) / PER_JOB
 local seq = redis.call('INCRBY', base .. 'seq', jobs) - jobs
 for i = 3, #ARGV, PER_JOB do
-  local id, ik = ARGV[i], ARGV[i + 7]
+  local id = ARGV[i]
+  local extras = PLAIN
+  if ARGV[i + 6] ~= '' then extras = cjson.decode(ARGV[i + 6]) end
+  local ik = extras.ik
   local key = base .. 'job:' .. id
   seq = seq + 1
   local holder = nil
   if redis.call('EXISTS', key) == 1 then
     holder = id
-    out[#out + 1] = { 'EXISTS', id }
-  elseif ik ~= '' then
+    out[#out + 1] = 'EXISTS'
+  elseif ik then
     holder = held_by(ik)
-    if holder then out[#out + 1] = { 'HELD', holder } end
+    if holder then
+      out[#out + 1] = 'HELD'
+      holders[#holders + 1] = holder
+    end
   end
   if holder then
     suppressed = suppressed + 1
   else
-    local fields = { 't', ARGV[i + 1], 's', 'PENDING', 'a', ARGV[i + 2], 'p', ARGV[i + 3], 'r', ARGV[i + 4],
-      'e', ARGV[1], 'md', ARGV[i + 6], 'sq', seq, 'at', 1 }
-    -- Optional fields are left out when empty, as JobRecord decodes an absent field as none.
-    local optional = { 'x', ARGV[i + 5], 'ik', ik, 'it', ARGV[i + 8], 'cb', ARGV[i + 9], 'ch', ARGV[i + 10] }
-    for o = 1, #optional, 2 do
-      if optional[o + 1] ~= '' then
-        fields[#fields + 1] = optional[o]
-        fields[#fields + 1] = optional[o + 1]
+    redis.call('HSET', key, 't', ARGV[i + 1], 's', 'PENDING', 'a', ARGV[i + 2], 'p', ARGV[i + 3], 'r', ARGV[i + 4],
+      'e', ARGV[1], 'md', ARGV[i + 5], 'sq', seq, 'at', 1)
+    -- The rare fields, only when present (JobRecord decodes an absent field as none).
+    if extras ~= PLAIN then
+      local fields = {}
+      for _, name in ipairs({ 'x', 'ik', 'it', 'cb', 'ch' }) do
+        if extras[name] then
+          fields[#fields + 1] = name
+          fields[#fields + 1] = extras[name]
+        end
       end
+      if #fields > 0 then redis.call('HSET', key, unpack(fields)) end
     end
-    redis.call('HSET', key, unpack(fields))
-    if ik ~= '' then redis.call('HSET', base .. 'idem', ik, id) end
+    if ik then redis.call('HSET', base .. 'idem', ik, id) end
     if tonumber(ARGV[i + 4]) <= now then
       zadd(base .. 'ready', -tonumber(ARGV[i + 3]), ready_member(ARGV[i + 4], seq, id))
     else
       zadd(base .. 'scheduled', ARGV[i + 4], id)
     end
-    out[#out + 1] = { 'CREATED', id }
+    out[#out + 1] = 'CREATED'
     created = created + 1
   end
 end
@@ -71,4 +82,4 @@ if created > 0 then
   redis.call('HINCRBY', base .. 'counts', 'PENDING', created)
   redis.call('PUBLISH', ARGV[2], 'enqueued')
 end
-return out
+return { out, holders }
