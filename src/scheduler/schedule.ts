@@ -11,7 +11,8 @@
  * - key      each tick's job is sent with the idempotency key `beat:<name>:<tick ISO>`, so two
  *            beat processes (or a beat that crashed between sending and recording) make one job.
  */
-import { Cron } from 'croner';
+import { createRequire } from 'node:module';
+import type { Cron } from 'croner';
 import { toMs, type Duration } from '../duration.js';
 import { InvalidArgumentError } from '../errors.js';
 import { toJson, type ApplyOptions } from '../message.js';
@@ -138,12 +139,24 @@ export class Schedule {
 }
 
 /** Parse a cron expression now, so a bad one is refused at registration and not at its first tick. */
+/**
+ * croner, loaded on the first cron schedule rather than with the app: loading it (and prom-client,
+ * see worker/metrics.ts) with the package made every worker process spend about 3x as long in
+ * garbage collection (`node dist/bench/sqlite.js --only process.c10.p1 --jobs 40000
+ * --cpu-prof-dir <dir>`: 95-120 ms of GC vs 25-40 ms), and most apps have no cron schedule.
+ */
+let cronClass: typeof Cron | undefined;
+function loadCron(): typeof Cron {
+  cronClass ??= (createRequire(import.meta.url)('croner') as { Cron: typeof Cron }).Cron;
+  return cronClass;
+}
+
 function parseCron(field: string, expression: string, timezone: string | undefined): Cron {
   if (typeof expression !== 'string') throw new InvalidArgumentError(`${field}: cron must be a string, got ${JSON.stringify(expression)}`);
   let cron: Cron;
   try {
     // croner checks a timezone only when it converts a date: find a run now to check it too.
-    cron = new Cron(expression, { timezone: timezone ?? 'UTC', paused: true });
+    cron = new (loadCron())(expression, { timezone: timezone ?? 'UTC', paused: true });
     if (timezone !== undefined) new Intl.DateTimeFormat('en-US', { timeZone: timezone });
     cron.nextRun(new Date(0));
   } catch (err) {

@@ -13,8 +13,18 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Counter, Histogram, Registry } from 'prom-client';
 import type { LossReason } from '../store/store.js';
+
+/**
+ * prom-client, loaded by the first WorkerMetrics rather than with the package: loading it (like
+ * croner, see scheduler/schedule.ts) made every worker process spend about 3x as long in garbage
+ * collection (measured with `node dist/bench/sqlite.js --only process.c10.p1 --cpu-prof-dir`),
+ * metrics or not.
+ */
+let promClient: typeof import('prom-client') | undefined;
+const prom = (): typeof import('prom-client') => (promClient ??= createRequire(import.meta.url)('prom-client') as typeof import('prom-client'));
 
 /** How a delivery ended, as the worker counts it. */
 export type SettleOutcome = 'succeeded' | 'failed' | 'retried' | 'released' | 'lost';
@@ -50,6 +60,7 @@ export class WorkerMetrics {
   readonly #bound = new Map<string, { settled: Counter.Internal; run: Histogram.Internal<'task'> }>();
 
   constructor(options: WorkerMetricsOptions = {}) {
+    const { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } = prom();
     this.registry = options.registry ?? new Registry();
     const registers = [this.registry];
     this.#settled = new Counter({ name: 'conveyor_worker_jobs_settled_total', help: 'Job deliveries settled by this worker process, by task and outcome', labelNames: ['task', 'outcome'], registers });
