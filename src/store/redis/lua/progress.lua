@@ -7,10 +7,7 @@
 -- @include lib
 local base = KEYS[1]
 local key = base .. 'job:' .. ARGV[2]
-local refused = fence(key, ARGV[3])
-if refused then
-  if refused == 'STALE' then bump(base, 'stale_writes_refused_total', 1) end
-  return refused
-end
+local refused = fence_counted(base, key, ARGV[3])
+if refused then return refused end
 redis.call('HSET', key, 'pg', ARGV[1] .. ':' .. ARGV[4] .. ':' .. ARGV[5])
 return 'OK'

@@ -5,13 +5,9 @@
 -- (a recorded step counts steps_replayed_total; a STALE refusal counts stale_writes_refused_total)
 -- @include lib
 local base = KEYS[1]
-local refused = fence(base .. 'job:' .. ARGV[1], ARGV[2])
-if refused then
-  if refused == 'STALE' then bump(base, 'stale_writes_refused_total', 1) end
-  return { refused }
-end
+local refused = fence_counted(base, base .. 'job:' .. ARGV[1], ARGV[2])
+if refused then return { refused } end
 local value = redis.call('HGET', base .. 'steps:' .. ARGV[1], ARGV[3])
 if not value then return { 'OK' } end
 bump(base, 'steps_replayed_total', 1)
--- "<order>:<token>:<recorded_at>:<result>": the result is what follows the third colon.
-return { 'OK', string.match(value, '^[^:]*:[^:]*:[^:]*:(.*)$') }
+return { 'OK', step_result(value) }

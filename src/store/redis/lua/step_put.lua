@@ -5,14 +5,11 @@
 -- result JSON when OK } (each STALE counts stale_writes_refused_total)
 -- @include lib
 local base = KEYS[1]
-local refused = fence(base .. 'job:' .. ARGV[2], ARGV[3])
-if refused then
-  if refused == 'STALE' then bump(base, 'stale_writes_refused_total', 1) end
-  return { refused }
-end
+local refused = fence_counted(base, base .. 'job:' .. ARGV[2], ARGV[3])
+if refused then return { refused } end
 local steps = base .. 'steps:' .. ARGV[2]
 local value = redis.call('HGET', steps, ARGV[4])
-if value then return { 'OK', string.match(value, '^[^:]*:[^:]*:[^:]*:(.*)$') } end
+if value then return { 'OK', step_result(value) } end
 -- The order is the count so far: steps are only added (and deleted with their job).
 local order = redis.call('HLEN', steps) + 1
 redis.call('HSET', steps, ARGV[4], order .. ':' .. ARGV[3] .. ':' .. ARGV[1] .. ':' .. ARGV[5])

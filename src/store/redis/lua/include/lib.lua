@@ -130,6 +130,18 @@ local function fence(key, token)
   return 'FINAL', f
 end
 
+-- fence() for a script fenced by one job's token (step, progress): a STALE refusal is counted.
+local function fence_counted(base, key, token)
+  local refused, f = fence(key, token)
+  if refused == 'STALE' then bump(base, 'stale_writes_refused_total', 1) end
+  return refused, f
+end
+
+-- The result JSON of a `steps:<id>` entry "<order>:<token>:<recorded_at>:<result JSON>".
+local function step_result(entry)
+  return string.match(entry, '^[^:]*:[^:]*:[^:]*:(.*)$')
+end
+
 -- How many earlier deliveries a job's history keeps.
 local HISTORY_MAX = 50
 
