@@ -108,15 +108,20 @@ export async function startWorker(storeUrl: string, effectsFile: string, args: s
     env: { ...process.env, EFFECTS_FILE: effectsFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const w = track(child);
+  await waitFor('worker banner', () => w.output().includes('[tasks]'), 20_000, w.output);
+  return w;
+}
+
+/** Collect a child's output and exit, and keep it in `live` (for killWorkers) until it exits. */
+function track(child: ChildProcess): WorkerProcess {
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   live.add(child);
   void exited.then(() => live.delete(child));
-  const w = { child, output: () => out, exited };
-  await waitFor('worker banner', () => out.includes('[tasks]'), 20_000, () => out);
-  return w;
+  return { child, output: () => out, exited };
 }
 
 /** Poll `check` until true; fail with `context()` after `timeoutMs`. */
@@ -153,13 +158,7 @@ export function startScript(script: string, args: string[] = [], env: Record<str
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-  live.add(child);
-  void exited.then(() => live.delete(child));
-  return { child, output: () => out, exited };
+  return track(child);
 }
 
 /** The end of a process's output, for a failure message that stays readable. */
