@@ -11,9 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { chromium } from 'playwright-core';
 import { Conveyor, PermanentError, SqliteStore, Worker } from '../src/index.js';
 import { apiServices, buildServer } from '../src/http/server.js';
+import { launchChromium } from '../test/http/browser.js';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -112,7 +112,7 @@ const failed = (await store.jobsList({ states: ['FAILURE'], limit: 1, newestFirs
 const target = hash.replace('{running}', held[0]!.id).replace('{failed}', failed.id);
 void running;
 
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-background-networking'] });
+const browser = await launchChromium();
 try {
   const page = await browser.newPage({ viewport, colorScheme: dark ? 'dark' : 'light', deviceScaleFactor: 1 });
   await page.goto(`${base}/${target}`);

@@ -77,7 +77,9 @@ for (const engine of STORES) describe(`conveyor inspect workers (${engine.name})
   it('lists live workers as a table, and as JSON with --json', LIMIT, async () => {
     const store = freshStore(engine);
     const app = new Conveyor({ store: store.url, logger: silent });
-    const worker = new Worker(app, { workerId: 'inspect-me', queues: ['emails', 'default'], concurrency: 7, logger: silent });
+    // Listed for three heartbeat intervals after its one heartbeat: long enough for three CLI
+    // processes on a loaded machine (the default, 1 s, lists it for 3 s only).
+    const worker = new Worker(app, { workerId: 'inspect-me', queues: ['emails', 'default'], concurrency: 7, logger: silent, heartbeatInterval: '10m' });
     try {
       await worker.heartbeat();
       const cli = (...args: string[]) => run(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'inspect', 'workers', '--store', store.url, ...args], { cwd: root });

@@ -7,7 +7,7 @@
  * - the page logs no console error from start to end.
  *
  * Workers are driven by `runOnce()`; every wait is bounded (a Playwright timeout or `until`).
- * Chromium: /usr/bin/chromium (Debian's package), or CHROMIUM_PATH.
+ * Chromium: see browser.ts (CHROMIUM_PATH, Debian's package, else the one in @sparticuz/chromium).
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -15,13 +15,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { Conveyor, PermanentError, RedisStore, SqliteStore, Worker, type Store } from '../../src/index.js';
 import { buildServer } from '../../src/http/server.js';
 import { silent } from '../helpers.js';
+import { launchChromium } from './browser.js';
 import { ALL_TEST_KEYS, assertRedisReachable, deleteKeys, SHARED_REDIS_URL, uniquePrefix } from '../redis/servers.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TOKEN = 'dashboard-test-token';
 /** Longest wait for anything the page shows (the SSE loop sends at least every 5 s). */
 const UI_TIMEOUT_MS = 15_000;
@@ -75,7 +75,7 @@ const sel = (testid: string, extra = '') => `[data-testid="${testid}"]${extra}`;
 
 let browser: Browser;
 before(async () => {
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-background-networking'] });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
