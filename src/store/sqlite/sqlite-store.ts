@@ -7,13 +7,14 @@
  * through a process crash (kill -9); after a power loss or OS crash the last few may roll back.
  * `sqlite:./x.db?synchronous=full` fsyncs every commit, surviving power loss, at a cost in speed.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import {
   COUNTERS, type CallbackJob, type CounterName, type Counters, type EnqueueResult, type JobRecord, type LeaseRef,
   type ListParams, type NewJob, type ParentInfo, type PoolItem, type PoolLease, type QueueStats, type RecoverResult,
   type ReserveParams, type ReservedJob, type Settlement, type SettleAndReserveResult, type StepOutcome, type StepRecord,
   type Store, type StoreOptions, type WaitParams, type WorkerInfo, type WriteOutcome,
 } from '../store.js';
+import { openDatabase } from './database.js';
 import { keyHolder } from './dedup.js';
 import { finish, type FinishScope } from './finish.js';
 import * as pools from './pools.js';
@@ -66,10 +67,8 @@ export class SqliteStore implements Store {
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.#now = options.clock ?? Date.now;
     this.#revokedTtlMs = options.revokedTtlMs ?? DAY_MS;
-    this.#db = new Database(path, { timeout: options.busyTimeoutMs ?? 10_000 });
+    this.#db = openDatabase(path, { synchronous: options.synchronous ?? 'normal', busyTimeoutMs: options.busyTimeoutMs ?? 10_000 });
     const memory = path === ':memory:' || path === '';
-    if (!memory) this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     migrate(this.#db);
     this.#sql = prepareStatements(this.#db);
     this.#transaction = this.#db.transaction((fn: () => unknown) => fn());
