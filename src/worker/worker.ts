@@ -48,9 +48,15 @@ export interface WorkerOptions {
 /** The abort reason that ends an idle wait (not an error). */
 const IDLE_OVER = Symbol('idle wait over');
 
-/** One job in a slot: running, then waiting in the outbox to be settled. */
+/**
+ * One delivery in a slot: running, then waiting in the outbox to be settled. A slot is its
+ * delivery's (job id and token), never the job's: if this worker is delivered the same job again
+ * while the old delivery still runs, each has its own slot, renewed and settled on its own.
+ */
 interface Slot {
   running: RunningJob;
+  /** The handler has ended: its outcome is in the outbox or being written. */
+  ended?: boolean;
   /** Released at shutdown: its late outcome must not be written. */
   released: boolean;
   /** Its outcome is being written: no more lease renewals. */
@@ -75,7 +81,7 @@ export class Worker {
   readonly logger: Logger;
   readonly #app: Conveyor;
   readonly #store: Store;
-  readonly #slots = new Map<string, Slot>();
+  readonly #slots = new Set<Slot>();
   #outbox: { slot: Slot; settlement: Settlement }[] = [];
   readonly #graceMs: number;
   readonly #pollMs: number;
@@ -241,8 +247,9 @@ export class Worker {
   async #start(job: ReservedJob): Promise<void> {
     const running = runJob(this.#app, job, this.logger);
     const slot: Slot = { running, released: false, task: job.task, startedAt: this.#app.now(), began: this.#metrics ? performance.now() : 0 };
-    this.#slots.set(job.id, slot);
+    this.#slots.add(slot);
     const settlement = await running.settlement;
+    slot.ended = true;
     if (this.#metrics) slot.seconds = (performance.now() - slot.began) / 1000;
     if (!slot.released) this.#outbox.push({ slot, settlement });
     this.#wake();
@@ -289,7 +296,7 @@ export class Worker {
 
   #settled(batch: { slot: Slot; settlement: Settlement }[], outcomes: WriteOutcome[]): void {
     batch.forEach(({ slot, settlement }, i) => {
-      this.#slots.delete(settlement.id);
+      this.#slots.delete(slot);
       slot.running.settled(outcomes[i]!, settlement, this.counts);
       if (this.#metrics) {
         const o = outcomes[i]!;
@@ -321,7 +328,7 @@ export class Worker {
 
   /** Write this worker's registration (a one-row upsert; its TTL lets a dead worker drop out). */
   async #register(): Promise<void> {
-    const active = [...this.#slots.entries()].map(([id, s]) => ({ id, task: s.task, startedAt: s.startedAt }));
+    const active = [...this.#slots].map((s) => ({ id: s.running.lease.id, task: s.task, startedAt: s.startedAt }));
     const worker = {
       id: this.id, hostname: hostname(), pid: process.pid, queues: [...this.queues], concurrency: this.concurrency,
       startedAt: this.#startedAt, active, counts: { ...this.counts },
@@ -337,7 +344,7 @@ export class Worker {
   }
 
   async #renew(): Promise<void> {
-    const slots = [...this.#slots.values()].filter((s) => !s.released && !s.settling);
+    const slots = [...this.#slots].filter((s) => !s.released && !s.settling);
     if (slots.length === 0) return;
     const outcomes = await this.#store.jobsRenew({ leases: slots.map((s) => s.running.lease), leaseMs: this.leaseMs });
     outcomes.forEach((o, i) => {
@@ -365,17 +372,20 @@ export class Worker {
   }
 
   async #releaseAll(): Promise<void> {
+    this.logger.warn('shutdown grace period over: releasing the jobs still running');
     // An exchange still out may bring jobs back: let them land in their slots, so they are released too.
     await Promise.all(this.#inFlight);
     if (this.#promised > 0) await nextTurn(); // their jobs start in the next macrotask
-    const slots = [...this.#slots.values()].filter((s) => !this.#outbox.some((o) => o.slot === s));
+    // Only handlers still running: an ended one's outcome is in the outbox or being written by an
+    // exchange launched meanwhile, and the loop settles it (releasing it too would race that write).
+    const slots = [...this.#slots].filter((s) => !s.ended);
     for (const slot of slots) {
       slot.released = true;
       slot.running.abort('shutdown');
     }
     const settlements: Settlement[] = slots.map((s) => ({ kind: 'release', ...s.running.lease }));
     const outcomes = await this.#store.jobsSettle(settlements);
-    for (const slot of slots) this.#slots.delete(slot.running.lease.id);
+    for (const slot of slots) this.#slots.delete(slot);
     this.counts.released += outcomes.filter((o) => o.ok).length;
     slots.forEach((s, i) => {
       const o = outcomes[i]!;
