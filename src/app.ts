@@ -11,6 +11,7 @@ import { Pool } from './pool.js';
 import { AsyncResult } from './result.js';
 import { Reconciler, type ReconcileOptions } from './scheduler/reconcile.js';
 import { Schedule, type ScheduleOptions } from './scheduler/schedule.js';
+import { checkName } from './store/checks.js';
 import { DEFAULT_STORE_URL, openStore, parseStoreUrl } from './store/open.js';
 import type { Counters, EnqueueResult, NewJob, Store } from './store/store.js';
 import { resolveTaskOptions, Task, type ArgsSchema, type TaskDefaults, type TaskHandler, type TaskOptions, type TaskSender } from './task.js';
@@ -119,7 +120,7 @@ export class Conveyor implements TaskSender, CanvasSender {
    *   async (ctx, to: string, username: string) => ({ status: 'sent', to }));
    */
   task<A extends unknown[], R>(options: TaskOptions, handler: TaskHandler<A, R>): Task<A, R> {
-    if (typeof options?.name !== 'string' || options.name === '') throw new InvalidArgumentError('task options.name must be a non-empty string, for example { name: "email.send" }');
+    checkName(options?.name, 'task options.name');
     if (typeof handler !== 'function') throw new InvalidArgumentError(`task "${options.name}": the handler must be a function (ctx, ...args) => result`);
     if (this.#tasks.has(options.name)) throw new InvalidArgumentError(`task "${options.name}" is already registered: task names must be unique in an app`);
     const task = new Task<A, R>(resolveTaskOptions(options, this.#defaults), handler, this);
@@ -148,6 +149,7 @@ export class Conveyor implements TaskSender, CanvasSender {
 
   /** @internal */
   async sendJob<R>(name: string, args: readonly unknown[], defaults: JobDefaults, options: ApplyOptions): Promise<AsyncResult<R>> {
+    checkName(name, 'task name');
     checkArgs(this.#tasks.get(name)?.options.argsSchema, name, args);
     const job = buildJob(name, args, defaults, options, this.#clock());
     const callbacks = callbacksOf(options, defaults);

@@ -3,6 +3,7 @@ import { toMs, type Duration } from './duration.js';
 import { InvalidArgumentError, LeaseLostError, Retry, type ErrorInfo } from './errors.js';
 import { toJson } from './message.js';
 import type { ProgressReporter } from './progress.js';
+import { checkName } from './store/checks.js';
 import type { JobState } from './states.js';
 import type { LossReason, Store } from './store/store.js';
 
@@ -135,7 +136,7 @@ class Context implements TaskContext {
   }
 
   async step<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
-    if (typeof name !== 'string' || name === '') throw new InvalidArgumentError(`ctx.step(name): name must be a non-empty string, got ${JSON.stringify(name)}`);
+    checkName(name, 'ctx.step(name)');
     if (typeof fn !== 'function') throw new InvalidArgumentError(`ctx.step("${name}", fn): fn must be a function`);
     this.#stepNames ??= new Set();
     if (this.#stepNames.has(name)) throw new InvalidArgumentError(`ctx.step("${name}") used twice in job ${this.id}: step names must be unique within a job (add an index: "${name}-2")`);

@@ -2,6 +2,7 @@
  * Typed errors. Every condition has its own class with a literal `code`, so callers branch on
  * `instanceof` or `err.code`, never on message text.
  */
+import { wellFormed } from './text.js';
 
 /** Base class of every error Conveyor throws. */
 export class ConveyorError extends Error {
@@ -157,11 +158,24 @@ export class TaskRevokedError extends ConveyorError {
   }
 }
 
-/** Serialize any thrown value for storage. */
+/** The longest message or stack an error record keeps, in characters; the rest is cut. */
+export const MAX_ERROR_TEXT = 65_536;
+
+/** Free text from user code, as an error record keeps it: well-formed UTF-16, at most MAX_ERROR_TEXT. */
+function errorText(text: string): string {
+  const kept = text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}… (${text.length - MAX_ERROR_TEXT} more characters cut)` : text;
+  return wellFormed(kept);
+}
+
+/**
+ * Serialize any thrown value for storage. The text is the user's, so it is made storable rather
+ * than refused: a lone surrogate becomes U+FFFD, and a message or stack past 64 Ki characters is cut.
+ */
 export function errorInfo(err: unknown): ErrorInfo {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
-    return { type: err.name || err.constructor.name, message: err.message, stack: err.stack, ...(typeof code === 'string' ? { code } : {}) };
+    const stack = typeof err.stack === 'string' ? errorText(err.stack) : undefined;
+    return { type: errorText(err.name || err.constructor.name), message: errorText(String(err.message)), stack, ...(typeof code === 'string' ? { code: errorText(code) } : {}) };
   }
-  return { type: typeof err, message: String(err) };
+  return { type: typeof err, message: errorText(String(err)) };
 }

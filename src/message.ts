@@ -10,6 +10,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { toMs, type Duration } from './duration.js';
 import { InvalidArgumentError, NotJsonError, PayloadTooLargeError } from './errors.js';
 import type { Signature } from './canvas.js';
+import { checkName, checkQueueName } from './store/checks.js';
 import type { NewJob } from './store/store.js';
 
 /** Default limit on the serialized size of a job's args or result: 1 MiB. */
@@ -189,20 +190,15 @@ export function buildJob(task: string, args: readonly unknown[], defaults: JobDe
   if (options.expires !== undefined) {
     expiresAt = options.expires instanceof Date ? toEpoch(options.expires, 'options.expires') : now + toMs(options.expires, 'options.expires');
   }
-  const queue = options.queue ?? defaults.queue;
-  if (typeof queue !== 'string' || queue === '') throw new InvalidArgumentError(`options.queue must be a non-empty string, got ${JSON.stringify(queue)}`);
+  const queue = checkQueueName(options.queue ?? defaults.queue, 'options.queue');
   const priority = options.priority ?? defaults.priority;
   if (!Number.isSafeInteger(priority)) throw new InvalidArgumentError(`options.priority must be an integer (higher runs first), got ${String(priority)}`);
-  const id = options.taskId ?? randomUUID();
-  if (typeof id !== 'string' || id === '') throw new InvalidArgumentError(`options.taskId must be a non-empty string, got ${JSON.stringify(id)}`);
+  const id = options.taskId === undefined ? randomUUID() : checkName(options.taskId, 'options.taskId');
   return { id, task, queue, argsJson, priority, runAt, expiresAt, maxDeliveries: defaults.maxDeliveries, idempotency: idempotencyOf(task, args, defaults, options) };
 }
 
 function idempotencyOf(task: string, args: readonly unknown[], defaults: JobDefaults, options: ApplyOptions): NewJob['idempotency'] {
-  const key = options.idempotencyKey;
-  if (key !== undefined && (typeof key !== 'string' || key === '' || key.length > 1024)) {
-    throw new InvalidArgumentError(`options.idempotencyKey must be a non-empty string of at most 1024 characters, got ${JSON.stringify(key)}`);
-  }
+  const key = options.idempotencyKey === undefined ? undefined : checkName(options.idempotencyKey, 'options.idempotencyKey');
   if (key === undefined && !defaults.idempotent) {
     if (options.idempotencyTtl !== undefined) throw new InvalidArgumentError('options.idempotencyTtl needs options.idempotencyKey (or a task declared idempotent)');
     return null;

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { toMs, type Duration } from './duration.js';
 import { InvalidArgumentError, PoolExhaustedError } from './errors.js';
+import { checkName } from './store/checks.js';
 import type { PoolItem, PoolLease, Store } from './store/store.js';
 
 /** Options of {@link Pool.acquire}. */
@@ -88,7 +89,7 @@ export class Pool {
 
   /** @internal */
   constructor(readonly name: string, store: () => Store, logger: () => Logger, now: () => number) {
-    if (typeof name !== 'string' || name === '') throw new InvalidArgumentError(`pool name must be a non-empty string, got ${JSON.stringify(name)}`);
+    checkName(name, 'pool name');
     this.#store = store;
     this.#logger = logger;
     this.#now = now;
@@ -138,8 +139,6 @@ export class Pool {
 }
 
 function checkItems(pool: string, items: readonly unknown[]): void {
-  const bad = items.find((i) => typeof i !== 'string' || i === '');
-  if (bad !== undefined || items.length === 0) {
-    throw new InvalidArgumentError(`pool "${pool}": items must be non-empty strings (ids of the things pooled), got ${JSON.stringify(items.length ? bad : items)}`);
-  }
+  if (items.length === 0) throw new InvalidArgumentError(`pool "${pool}": give at least one item (the ids of the things pooled)`);
+  items.forEach((item, i) => checkName(item, `pool "${pool}": items[${i}]`));
 }

@@ -46,9 +46,6 @@ export async function workerCommand(flags: WorkerFlags): Promise<void> {
   const beat = flags.beat ? new Beat(app, { logger: worker.logger }) : undefined;
   const metricsServer = metrics && new MetricsServer(metrics.registry, { port: metricsPort! });
   const metricsAt = metricsServer && (await metricsServer.start());
-  process.stdout.write(banner(worker, app.store.description, [...app.tasks.keys()]));
-  if (metricsAt !== undefined) process.stdout.write(` [metrics] http://localhost:${metricsAt}/metrics\n\n`);
-  if (beat) process.stdout.write(` [beat] ${app.schedules.size} schedule(s): ${[...app.schedules.values()].map((s) => `${s.name} (${s.describe()})`).join(', ') || 'none registered'}\n\n`);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
@@ -61,6 +58,10 @@ export async function workerCommand(flags: WorkerFlags): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // The banner says the worker is up: print it only once a signal would stop it gracefully.
+  process.stdout.write(banner(worker, app.store.description, [...app.tasks.keys()]));
+  if (metricsAt !== undefined) process.stdout.write(` [metrics] http://localhost:${metricsAt}/metrics\n\n`);
+  if (beat) process.stdout.write(` [beat] ${app.schedules.size} schedule(s): ${[...app.schedules.values()].map((s) => `${s.name} (${s.describe()})`).join(', ') || 'none registered'}\n\n`);
   worker.start();
   beat?.start();
 }

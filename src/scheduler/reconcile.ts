@@ -15,6 +15,7 @@ import type { TaskContext } from '../context.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { ApplyOptions } from '../message.js';
 import type { AsyncResult } from '../result.js';
+import { checkName } from '../store/checks.js';
 import type { Task } from '../task.js';
 
 /** Options of `app.reconcile`. */
@@ -54,7 +55,7 @@ export class Reconciler {
   /** @internal Register with `app.reconcile`. */
   constructor(readonly name: string, options: ReconcileOptions<unknown, unknown[]>, host: ReconcileHost) {
     const field = `reconcile "${name}"`;
-    if (typeof name !== 'string' || name === '') throw new InvalidArgumentError(`reconcile name must be a non-empty string, got ${JSON.stringify(name)}`);
+    checkName(name, 'reconcile name');
     this.everyMs = toMs(options.every, `${field}: every`);
     if (this.everyMs < 1000) throw new InvalidArgumentError(`${field}: every must be at least 1s, got ${this.everyMs} ms`);
     for (const fn of ['find', 'key'] as const) {

@@ -16,6 +16,7 @@ import type { Cron } from 'croner';
 import { toMs, type Duration } from '../duration.js';
 import { InvalidArgumentError } from '../errors.js';
 import { toJson, type ApplyOptions } from '../message.js';
+import { checkName } from '../store/checks.js';
 import type { Task } from '../task.js';
 
 /** What beat does with ticks that passed while no beat ran. */
@@ -73,7 +74,7 @@ export class Schedule {
 
   /** @internal Register with `app.schedule`. */
   constructor(readonly name: string, options: ScheduleOptions<unknown[]>) {
-    if (typeof name !== 'string' || name === '') throw new InvalidArgumentError(`schedule name must be a non-empty string, got ${JSON.stringify(name)}`);
+    checkName(name, 'schedule name');
     const field = `schedule "${name}"`;
     if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(`${field}: options must be an object with task and cron or every`);
     if ((options.cron === undefined) === (options.every === undefined)) {

@@ -47,8 +47,9 @@ function heldTests(test: TestFn): void {
   });
 
   test('dedup: keys are independent, and jobs without a key never dedup', async (h) => {
-    // Keys are compared exactly: a prefix, a colon or a case change is another key.
-    const jobs = ['a', 'a:', 'A', 'a:b', '{a}', 'é 🌍', ''].map((key) => newJob(keyed(key)));
+    // Keys are compared exactly: a prefix, a colon or a case change is another key (an empty
+    // key is refused: bad-input.ts).
+    const jobs = ['a', 'a:', 'A', 'a:b', '{a}', 'é 🌍', ' '].map((key) => newJob(keyed(key)));
     const [c, d] = [newJob(), newJob()];
     assert.deepEqual(await h.store.jobsEnqueue([...jobs, c, d]), [...jobs, c, d].map((j) => ({ id: j.id, created: true })));
     assert.deepEqual(await h.store.jobsEnqueue([newJob(keyed('a:b'))]), [{ id: jobs[3].id, created: false }]);

@@ -79,13 +79,14 @@ function readWriteTests(test: TestFn): void {
   });
 
   test('steps: names and results round-trip exactly', async (h) => {
-    // Colons, braces, unicode and precise numbers: nothing may be split on or re-encoded.
+    // Colons, braces, unicode and precise numbers: nothing may be split on or re-encoded (an
+    // empty name is refused: bad-input.ts).
     const [job] = await h.enqueue({});
     const r = await h.reserveOne();
     const steps = [
       ['a:b:c', '"x:y:z"'],
       ['{tag} 🌍 é', '{"n":1.2345678901234567890,"f":1.50,"e":[],"o":{}}'],
-      ['', '""'],
+      [' ', '""'],
     ] as const;
     for (const [name, resultJson] of steps) await h.store.jobStepPut({ id: job.id, token: r.token, name, resultJson });
     for (const [name, resultJson] of steps) assert.deepEqual(await h.store.jobStepGet({ id: job.id, token: r.token, name }), stepOk(resultJson), name);

@@ -17,6 +17,7 @@
  */
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { adminTests } from './admin.js';
+import { badInputTests } from './bad-input.js';
 import { callbackOnceTests } from './callbacks-once.js';
 import { callbackTests } from './callbacks.js';
 import { chordTests } from './chords.js';
@@ -64,6 +65,7 @@ const groups: readonly [string, (test: TestFn) => void][] = [
   ['waitForChange and contention', waitAndContentionTests],
   ['deliveries: jobProgress, history', deliveryTests],
   ['operations: workers, schedule ticks, jobsList paging, queueStats nextDueAt', operationTests],
+  ['bad input: refused whole, before anything is written', badInputTests],
 ];
 
 /** Register the whole suite against one engine. */

@@ -260,3 +260,73 @@ describe('Redis Lua scripts of operations (progress, history, workers, ticks), c
     assert.equal(await client.hget(`${beat}ticks`, 'nightly'), String(now + 60_000));
   });
 });
+
+/**
+ * Scripts fed what they cannot read (bypassing the adapter's checks, as a bug or another client
+ * might): each refuses before its first write, or reads around it, and leaves no half-written
+ * state — Redis would keep any write made before a script's error.
+ */
+describe('Redis Lua scripts fed input they cannot read, called directly', () => {
+  const client = new Redis(SHARED_REDIS_URL);
+  const prefix = uniquePrefix();
+  const base = `${prefix}:{orders}:`;
+  const sums = `${prefix}:{sums}:`;
+  const now = 1_700_000_000_000;
+  const day = 86_400_000;
+  /** cjson refuses this escape: a lone high surrogate. */
+  const UNREADABLE = '{"ik":"cut \\ud83c"}';
+  const plain = (id: string) => [id, 'send', '[]', 0, now, 5, ''];
+  const keys = async () => (await client.keys(`${prefix}:*`)).sort();
+  before(async () => {
+    await assertRedisReachable();
+    defineScripts(client);
+  });
+  after(async () => {
+    await deleteKeys(SHARED_REDIS_URL, ALL_TEST_KEYS);
+    await client.quit();
+  });
+
+  it('enqueue refuses a batch whose last job it cannot read, having written none of the batch', async () => {
+    await assert.rejects(runScript(client, 'enqueue', base, [now, 'wake', ...plain('good-1'), ...plain('good-2'), 'bad', 'send', '[]', 0, now, 5, UNREADABLE]),
+      /CONVEYOR_BAD_INPUT job bad: its extras are not readable JSON/);
+    const callbacks = JSON.stringify({ cb: '[{"on":"success","pr":false,"j":{"id":"cut \\ud83c"}}]' });
+    await assert.rejects(runScript(client, 'enqueue', base, [now, 'wake', ...plain('good-1'), 'bad', 'send', '[]', 0, now, 5, callbacks]),
+      /CONVEYOR_BAD_INPUT job bad: its callbacks or chord are not readable JSON/);
+    await assert.rejects(runScript(client, 'enqueue', base, [now, 'wake', ...plain('good-1'), 'bad', 'send', '[]', 'high', now, 5, '']),
+      /CONVEYOR_BAD_INPUT job bad: priority, run_at and max_deliveries must be numbers/);
+    assert.deepEqual(await keys(), [], 'not even the FIFO counter moved');
+    assert.deepEqual(await runScript(client, 'enqueue', base, [now, 'wake', ...plain('good-1'), ...plain('good-2')]), [['CREATED', 'CREATED'], []]);
+  });
+
+  it('settle refuses a batch with a number it cannot read, having settled none of it', async () => {
+    await runScript(client, 'reserve', base, [now, 'w1', 10, 30_000, day, prefix]);
+    const before = await client.hgetall(`${base}job:good-1`);
+    await assert.rejects(runScript(client, 'settle', base, [now, 'settled', 'wake', day, 0, '', 0, prefix,
+      'complete', 'good-1', '1', '1', 3_600_000, 'complete', 'good-2', '1', '2', 'soon']), /CONVEYOR_BAD_INPUT settlement of job good-2/);
+    assert.deepEqual(await client.hgetall(`${base}job:good-1`), before);
+    assert.deepEqual(await client.zrange(`${base}leased`, '0', '-1'), ['good-1', 'good-2']);
+  });
+
+  it('settle finishes a chord member whose error cjson cannot read: the ChordError says so, and nothing is left half-done', async () => {
+    const chord = encodeChord({ index: 0, size: 1, callback: { id: 'total', task: 'sum', queue: 'sums', argsJson: '[]', priority: 0, maxDeliveries: 3 } });
+    await runScript(client, 'enqueue', sums, [now, 'wake', 'm1', 'count', '[]', 0, now, 5, JSON.stringify({ ch: chord }), ...plain('other')]);
+    await runScript(client, 'reserve', sums, [now, 'w1', 10, 30_000, day, prefix]);
+    const [codes] = (await runScript(client, 'settle', sums, [now, 'settled', 'wake', day, 0, '', 0, prefix,
+      'complete', 'other', '1', '1', 3_600_000, 'fail', 'm1', '1', '{"type":"Error","message":"cut \\ud83c"}', ''])) as [string[]];
+    assert.deepEqual(codes, ['OK', 'OK']);
+    assert.deepEqual(await client.zrange(`${sums}leased`, '0', '-1'), [], 'both left the leased set');
+    assert.deepEqual([await client.hget(`${sums}job:other`, 's'), await client.hget(`${sums}job:m1`, 's'), await client.hget(`${sums}job:total`, 's')], ['SUCCESS', 'FAILURE', 'FAILURE']);
+    assert.deepEqual(JSON.parse((await client.hget(`${sums}job:total`, 'err'))!), {
+      type: 'ChordError', code: 'CHORD_FAILED', message: 'chord member m1 (index 0) ended FAILURE: Error: (an error cjson cannot read)',
+    });
+    assert.deepEqual(await client.hgetall(`${sums}counts`), { PENDING: '0', STARTED: '0', SUCCESS: '1', FAILURE: '2' });
+  });
+
+  it('relay refuses deliveries it cannot read before applying any of them', async () => {
+    const delivery = JSON.stringify({ k: 'cb', j: { id: 'r1', t: 'mail', q: 'orders', a: '[]', p: '0', md: '3' }, a: '[]' });
+    await assert.rejects(runScript(client, 'relay', base, [now, prefix, delivery, '{"k":"cb","j":{"id":"cut \\ud83c"}}']), /invalid unicode escape/);
+    assert.equal(await client.exists(`${base}job:r1`), 0);
+    assert.equal(await runScript(client, 'relay', base, [now, prefix, delivery]), 0);
+    assert.equal(await client.hget(`${base}job:r1`, 's'), 'PENDING');
+  });
+});

@@ -25,6 +25,7 @@ import type {
   ReserveParams, ReservedJob, Settlement, SettleAndReserveResult, StepOutcome, StepRecord, Store, StoreOptions, WaitParams,
   WorkerInfo, WriteOutcome,
 } from '../store.js';
+import * as checks from '../checks.js';
 import { decode, enqueueResults, fenceOutcome, RETRY_CODES, REVOKE_CODES } from './codes.js';
 import { call, connect, describeTarget, type Client, type RedisTarget } from './connection.js';
 import { groupBy, JobLocator } from './redis-locator.js';
@@ -117,6 +118,7 @@ export class RedisStore implements Store {
   }
 
   async jobsEnqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
+    checks.checkNewJobs(jobs);
     const results: EnqueueResult[] = new Array(jobs.length);
     const byQueue = groupBy(jobs.map((job, index) => ({ job, index })), (e) => e.job.queue);
     await Promise.all([...byQueue].map(async ([queue, entries]) => {
@@ -143,6 +145,11 @@ export class RedisStore implements Store {
   }
 
   async jobsReserve(params: ReserveParams): Promise<ReservedJob[]> {
+    checks.checkReserve(params);
+    return this.#reserve(params);
+  }
+
+  async #reserve(params: ReserveParams): Promise<ReservedJob[]> {
     if (params.limit <= 0 || params.queues.length === 0) return [];
     const now = this.#now();
     if (params.queues.length === 1) return this.#take(params.queues[0]!, params.limit, params, now);
@@ -171,6 +178,8 @@ export class RedisStore implements Store {
   }
 
   async jobsSettleAndReserve(params: { settlements: readonly Settlement[]; reserve: ReserveParams | null }): Promise<SettleAndReserveResult> {
+    checks.checkSettlements(params.settlements);
+    if (params.reserve) checks.checkReserve(params.reserve);
     const now = this.#now();
     const outcomes: WriteOutcome[] = new Array(params.settlements.length);
     const groups = await this.#locator.byQueue(params.settlements, outcomes);
@@ -191,11 +200,12 @@ export class RedisStore implements Store {
       });
       if (limit > 0) jobs = this.#reserved(queue, raw, reserve!.leaseMs, now);
     }));
-    if (reserve && (combined === undefined || groups.size === 0)) jobs = await this.jobsReserve(reserve);
+    if (reserve && (combined === undefined || groups.size === 0)) jobs = await this.#reserve(reserve);
     return { outcomes, jobs };
   }
 
   async jobsRenew(params: { leases: readonly LeaseRef[]; leaseMs: number }): Promise<WriteOutcome[]> {
+    checks.checkRenew(params);
     const leaseUntil = this.#now() + params.leaseMs;
     const outcomes: WriteOutcome[] = new Array(params.leases.length);
     await Promise.all([...(await this.#locator.byQueue(params.leases, outcomes))].map(async ([queue, entries]) => {
@@ -206,6 +216,8 @@ export class RedisStore implements Store {
   }
 
   async jobRevoke(params: { id: string; terminate: boolean; reason?: string }): Promise<'revoked' | 'final' | 'missing'> {
+    checks.checkName(params.id, 'id');
+    if (params.reason !== undefined) checks.checkText(params.reason, 'reason');
     const queue = await this.#locator.locate(params.id);
     if (queue === undefined) return 'missing';
     const error = toJson({ type: 'RevokedError', message: params.reason ?? 'revoked' }, 'error');
@@ -217,6 +229,7 @@ export class RedisStore implements Store {
   }
 
   async jobRetry(id: string): Promise<'retried' | 'not-final' | 'missing'> {
+    checks.checkName(id, 'id');
     const queue = await this.#locator.locate(id);
     if (queue === undefined) return 'missing';
     return decode(RETRY_CODES, await this.#run('retry_final', queue, [this.#now(), id, this.#wakeChannel(queue)]));
@@ -283,11 +296,13 @@ export class RedisStore implements Store {
     return due;
   }
 
-  jobStepGet(params: { id: string; token: number; name: string }): Promise<StepOutcome> {
+  async jobStepGet(params: { id: string; token: number; name: string }): Promise<StepOutcome> {
+    checks.checkStep(params);
     return this.#steps.get(params.id, params.token, params.name);
   }
 
-  jobStepPut(params: { id: string; token: number; name: string; resultJson: string }): Promise<StepOutcome> {
+  async jobStepPut(params: { id: string; token: number; name: string; resultJson: string }): Promise<StepOutcome> {
+    checks.checkStep(params);
     return this.#steps.put(params.id, params.token, params.name, params.resultJson);
   }
 
@@ -295,23 +310,29 @@ export class RedisStore implements Store {
     return this.#steps.list(id);
   }
 
-  poolAdd(params: { pool: string; items: readonly string[] }): Promise<number> {
+  async poolAdd(params: { pool: string; items: readonly string[] }): Promise<number> {
+    checks.checkPool(params.pool, params.items);
     return this.#pools.add(params.pool, params.items);
   }
 
-  poolRemove(params: { pool: string; items: readonly string[] }): Promise<number> {
+  async poolRemove(params: { pool: string; items: readonly string[] }): Promise<number> {
+    checks.checkPool(params.pool, params.items);
     return this.#pools.remove(params.pool, params.items);
   }
 
-  poolAcquire(params: { pool: string; holder: string; ttlMs: number }): Promise<PoolLease | null> {
+  async poolAcquire(params: { pool: string; holder: string; ttlMs: number }): Promise<PoolLease | null> {
+    checks.checkPoolAcquire(params);
     return this.#pools.acquire(params.pool, params.holder, params.ttlMs);
   }
 
-  poolRenew(params: { pool: string; item: string; token: number; ttlMs: number }): Promise<boolean> {
+  async poolRenew(params: { pool: string; item: string; token: number; ttlMs: number }): Promise<boolean> {
+    checks.checkPoolLease(params);
+    checks.checkInteger(params.ttlMs, 'ttlMs', 1);
     return this.#pools.renew(params.pool, params.item, params.token, params.ttlMs);
   }
 
-  poolRelease(params: { pool: string; item: string; token: number }): Promise<'released' | 'not-held'> {
+  async poolRelease(params: { pool: string; item: string; token: number }): Promise<'released' | 'not-held'> {
+    checks.checkPoolLease(params);
     return this.#pools.release(params.pool, params.item, params.token);
   }
 
@@ -330,13 +351,15 @@ export class RedisStore implements Store {
   }
 
   async jobProgress(params: { id: string; token: number; fraction: number; infoJson: string | null }): Promise<WriteOutcome> {
+    checks.checkProgress(params);
     const queue = await this.#locator.locate(params.id);
     if (queue === undefined) return { id: params.id, ok: false, reason: 'missing', terminate: false };
     const args = [this.#now(), params.id, params.token, String(params.fraction), params.infoJson ?? ''];
     return fenceOutcome(params.id, (await this.#run('progress', queue, args)) as string);
   }
 
-  workersHeartbeat(params: { worker: Omit<WorkerInfo, 'lastSeenAt'>; ttlMs: number }): Promise<void> {
+  async workersHeartbeat(params: { worker: Omit<WorkerInfo, 'lastSeenAt'>; ttlMs: number }): Promise<void> {
+    checks.checkHeartbeat(params);
     return this.#workers.heartbeat(params.worker, params.ttlMs);
   }
 
@@ -352,7 +375,9 @@ export class RedisStore implements Store {
     return this.#ticks.get(schedule);
   }
 
-  scheduleTickAdvance(params: { schedule: string; tick: number }): Promise<boolean> {
+  async scheduleTickAdvance(params: { schedule: string; tick: number }): Promise<boolean> {
+    checks.checkName(params.schedule, 'schedule');
+    checks.checkInteger(params.tick, 'tick', 0);
     return this.#ticks.advance(params.schedule, params.tick);
   }
 

@@ -14,6 +14,7 @@ import {
   type ReserveParams, type ReservedJob, type Settlement, type SettleAndReserveResult, type StepOutcome, type StepRecord,
   type Store, type StoreOptions, type WaitParams, type WorkerInfo, type WriteOutcome,
 } from '../store.js';
+import * as checks from '../checks.js';
 import { openDatabase } from './database.js';
 import { keyHolder } from './dedup.js';
 import { finish, type FinishScope } from './finish.js';
@@ -89,6 +90,7 @@ export class SqliteStore implements Store {
   }
 
   async jobsEnqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
+    checks.checkNewJobs(jobs);
     const now = this.#now();
     return this.#write(() =>
       jobs.map((job) => {
@@ -136,11 +138,14 @@ export class SqliteStore implements Store {
   }
 
   async jobsReserve(params: ReserveParams): Promise<ReservedJob[]> {
+    checks.checkReserve(params);
     const now = this.#now();
     return this.#write(() => this.#take(params, now));
   }
 
   async jobsSettleAndReserve(params: { settlements: readonly Settlement[]; reserve: ReserveParams | null }): Promise<SettleAndReserveResult> {
+    checks.checkSettlements(params.settlements);
+    if (params.reserve) checks.checkReserve(params.reserve);
     const now = this.#now();
     return this.#write(() => ({
       outcomes: params.settlements.map((s) => this.#fenced(s.id, s.token, this.#settleOne(s, now))),
@@ -182,6 +187,7 @@ export class SqliteStore implements Store {
   }
 
   async jobsRenew(params: { leases: readonly LeaseRef[]; leaseMs: number }): Promise<WriteOutcome[]> {
+    checks.checkRenew(params);
     const leaseUntil = this.#now() + params.leaseMs;
     return this.#write(() =>
       params.leases.map(({ id, token }) =>
@@ -191,6 +197,7 @@ export class SqliteStore implements Store {
   }
 
   async jobsSettle(settlements: readonly Settlement[]): Promise<WriteOutcome[]> {
+    checks.checkSettlements(settlements);
     const now = this.#now();
     return this.#write(() => settlements.map((s) => this.#fenced(s.id, s.token, this.#settleOne(s, now))));
   }
@@ -233,6 +240,8 @@ export class SqliteStore implements Store {
   }
 
   async jobRevoke(params: { id: string; terminate: boolean; reason?: string }): Promise<'revoked' | 'final' | 'missing'> {
+    checks.checkName(params.id, 'id');
+    if (params.reason !== undefined) checks.checkText(params.reason, 'reason');
     const now = this.#now();
     const error = JSON.stringify({ type: 'RevokedError', message: params.reason ?? 'revoked' });
     return this.#write(() => {
@@ -243,6 +252,7 @@ export class SqliteStore implements Store {
   }
 
   async jobRetry(id: string): Promise<'retried' | 'not-final' | 'missing'> {
+    checks.checkName(id, 'id');
     const now = this.#now();
     return this.#write(() => {
       if (this.#sql.retryFinal.run({ id, now }).changes > 0) return 'retried';
@@ -295,10 +305,12 @@ export class SqliteStore implements Store {
   }
 
   async jobStepGet(params: { id: string; token: number; name: string }): Promise<StepOutcome> {
+    checks.checkStep(params);
     return this.#write(() => steps.stepGet(this.#stepScope(), params));
   }
 
   async jobStepPut(params: { id: string; token: number; name: string; resultJson: string }): Promise<StepOutcome> {
+    checks.checkStep(params);
     const now = this.#now();
     return this.#write(() => steps.stepPut(this.#stepScope(), params, now));
   }
@@ -312,24 +324,30 @@ export class SqliteStore implements Store {
   }
 
   async poolAdd(params: { pool: string; items: readonly string[] }): Promise<number> {
+    checks.checkPool(params.pool, params.items);
     return this.#write(() => pools.poolAdd(this.#sql, params.pool, params.items));
   }
 
   async poolRemove(params: { pool: string; items: readonly string[] }): Promise<number> {
+    checks.checkPool(params.pool, params.items);
     return this.#write(() => pools.poolRemove(this.#sql, params.pool, params.items));
   }
 
   async poolAcquire(params: { pool: string; holder: string; ttlMs: number }): Promise<PoolLease | null> {
+    checks.checkPoolAcquire(params);
     const now = this.#now();
     return this.#write(() => pools.poolAcquire(this.#sql, params, now, (name, n) => this.#count(name, n)), true);
   }
 
   async poolRenew(params: { pool: string; item: string; token: number; ttlMs: number }): Promise<boolean> {
+    checks.checkPoolLease(params);
+    checks.checkInteger(params.ttlMs, 'ttlMs', 1);
     const now = this.#now();
     return this.#write(() => pools.poolRenew(this.#sql, params, now));
   }
 
   async poolRelease(params: { pool: string; item: string; token: number }): Promise<'released' | 'not-held'> {
+    checks.checkPoolLease(params);
     return this.#write(() => pools.poolRelease(this.#sql, params, (name, n) => this.#count(name, n)));
   }
 
@@ -351,6 +369,7 @@ export class SqliteStore implements Store {
   }
 
   async jobProgress(params: { id: string; token: number; fraction: number; infoJson: string | null }): Promise<WriteOutcome> {
+    checks.checkProgress(params);
     const { id, token } = params;
     const progress = JSON.stringify({ fraction: params.fraction, infoJson: params.infoJson, at: this.#now() });
     // Quiet: nobody waits for progress, and an idle worker woken by it would reserve for nothing.
@@ -358,6 +377,7 @@ export class SqliteStore implements Store {
   }
 
   async workersHeartbeat(params: { worker: Omit<WorkerInfo, 'lastSeenAt'>; ttlMs: number }): Promise<void> {
+    checks.checkHeartbeat(params);
     const now = this.#now();
     this.#write(() => workers.workersHeartbeat(this.#sql, params, now), true);
   }
@@ -375,6 +395,8 @@ export class SqliteStore implements Store {
   }
 
   async scheduleTickAdvance(params: { schedule: string; tick: number }): Promise<boolean> {
+    checks.checkName(params.schedule, 'schedule');
+    checks.checkInteger(params.tick, 'tick', 0);
     return this.#write(() => ticks.scheduleTickAdvance(this.#sql, params), true);
   }
 

@@ -27,15 +27,37 @@ local function held_by(ik)
   return nil
 end
 
+-- Read and check first: a script that fails after a write leaves that write behind (Redis has no
+-- rollback), so every argument is decoded and every number read before the first write.
+local jobs = {}
+for i = 3, #ARGV, PER_JOB do
+  local priority, run_at = tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
+  if not priority or not run_at or not tonumber(ARGV[i + 5]) then
+    return redis.error_reply('CONVEYOR_BAD_INPUT job ' .. ARGV[i] .. ': priority, run_at and max_deliveries must be numbers')
+  end
+  local extras = PLAIN
+  if ARGV[i + 6] ~= '' then
+    local decoded, value = pcall(cjson.decode, ARGV[i + 6])
+    if not decoded or type(value) ~= 'table' then
+      return redis.error_reply('CONVEYOR_BAD_INPUT job ' .. ARGV[i] .. ': its extras are not readable JSON')
+    end
+    extras = value
+    -- Callbacks and chord are decoded again when the job finishes: make sure they will decode.
+    for _, wire in ipairs({ extras.cb or 'null', extras.ch or 'null' }) do
+      if not pcall(cjson.decode, wire) then
+        return redis.error_reply('CONVEYOR_BAD_INPUT job ' .. ARGV[i] .. ': its callbacks or chord are not readable JSON')
+      end
+    end
+  end
+  jobs[#jobs + 1] = { i = i, id = ARGV[i], priority = priority, run_at = run_at, extras = extras }
+end
+
 local out, holders = {}, {}
 local created, suppressed = 0, 0
 -- One INCRBY for the batch; ids not created leave harmless gaps in the FIFO counter.
-local jobs = (#ARGV - 2) / PER_JOB
-local seq = redis.call('INCRBY', base .. 'seq', jobs) - jobs
-for i = 3, #ARGV, PER_JOB do
-  local id = ARGV[i]
-  local extras = PLAIN
-  if ARGV[i + 6] ~= '' then extras = cjson.decode(ARGV[i + 6]) end
+local seq = redis.call('INCRBY', base .. 'seq', #jobs) - #jobs
+for _, job in ipairs(jobs) do
+  local i, id, extras = job.i, job.id, job.extras
   local ik = extras.ik
   local key = base .. 'job:' .. id
   seq = seq + 1
@@ -67,8 +89,8 @@ for i = 3, #ARGV, PER_JOB do
       if #fields > 0 then redis.call('HSET', key, unpack(fields)) end
     end
     if ik then redis.call('HSET', base .. 'idem', ik, id) end
-    if tonumber(ARGV[i + 4]) <= now then
-      zadd(base .. 'ready', -tonumber(ARGV[i + 3]), ready_member(ARGV[i + 4], seq, id))
+    if job.run_at <= now then
+      zadd(base .. 'ready', -job.priority, ready_member(ARGV[i + 4], seq, id))
     else
       zadd(base .. 'scheduled', ARGV[i + 4], id)
     end

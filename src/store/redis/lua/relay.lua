@@ -9,6 +9,9 @@
 local base = KEYS[1]
 local now = tonumber(ARGV[1])
 prefix = ARGV[2]
-for i = 3, #ARGV do apply(base, cjson.decode(ARGV[i]), now) end
+-- Decode every delivery before applying any (a failure after a write would leave it behind).
+local deliveries = {}
+for i = 3, #ARGV do deliveries[#deliveries + 1] = cjson.decode(ARGV[i]) end
+for _, d in ipairs(deliveries) do apply(base, d, now) end
 flush_counts(base)
 return outboxed

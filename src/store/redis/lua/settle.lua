@@ -16,6 +16,13 @@ prefix = ARGV[8]
 local codes = {}
 local woke = false
 local stale = 0
+-- Read and check first (a failure after a write would leave the write behind): every number.
+for i = 9, #ARGV, 5 do
+  local kind, num = ARGV[i], ARGV[i + 4]
+  if not tonumber(ARGV[i + 2]) or ((kind == 'complete' or kind == 'complete_null' or kind == 'retry') and not tonumber(num)) then
+    return redis.error_reply('CONVEYOR_BAD_INPUT settlement of job ' .. ARGV[i + 1] .. ': its token, TTL or run time is not a number')
+  end
+end
 for i = 9, #ARGV, 5 do
   local kind, id, token, payload, num = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local key = base .. 'job:' .. id

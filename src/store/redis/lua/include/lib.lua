@@ -278,9 +278,12 @@ local function deliver(base, d, now)
   outboxed = outboxed + 1
 end
 
--- The ChordError message of a member that did not succeed.
+-- The ChordError message of a member that did not succeed. The error is the user's: when
+-- cjson cannot read it (a `\ud83d` escape of a lone surrogate), the message says so instead of
+-- failing the script halfway through its writes.
 local function chord_failure(id, index, state, err)
-  local e = err and cjson.decode(err) or {}
+  local readable, e = pcall(cjson.decode, err or '{}')
+  if not readable or type(e) ~= 'table' then e = { message = '(an error cjson cannot read)' } end
   local type_, message = e.type, e.message
   if type(type_) ~= 'string' then type_ = 'Error' end
   if type(message) ~= 'string' then message = '' end
