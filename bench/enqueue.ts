@@ -41,9 +41,8 @@ export async function measureEnqueue(file: string, mode: EnqueueMode, n: number)
 /** Send `n` no-op jobs through `store.jobsEnqueue`, {@link ENQUEUE_BATCH} per call, built as `delay` builds them. */
 export async function enqueueBatches({ app, noop }: BenchApp, n: number): Promise<void> {
   for (let i = 0; i < n; i += ENQUEUE_BATCH) {
-    const now = app.now();
     const size = Math.min(ENQUEUE_BATCH, n - i);
-    const jobs = Array.from({ length: size }, (_, j) => buildJob(NOOP_TASK, [i + j], noop.options.job, {}, now));
+    const jobs = Array.from({ length: size }, (_, j) => buildJob(NOOP_TASK, [i + j], noop.options.job, {}));
     await app.store.jobsEnqueue(jobs);
   }
 }

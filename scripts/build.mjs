@@ -11,9 +11,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Folders holding query/script files, each compiled into `scripts.gen.ts` beside them. */
 const scriptDirs = [['src/store/sqlite/sql', '.sql'], ['src/store/redis/lua', '.lua']];
 
-/** Expand `-- @include NAME` lines with `include/NAME<ext>` of the same folder (Lua has no imports in Redis). */
+/** Expand every `-- @include NAME` line with `include/NAME<ext>` of the same folder (Lua has no imports in Redis). */
 function expand(dir, ext, text) {
-  return text.replace(/^-- @include (\w+)\s*$/m, (_, name) => readFileSync(join(dir, 'include', name + ext), 'utf8'));
+  return text.replace(/^-- @include (\w+)[ \t]*$/gm, (_, name) => readFileSync(join(dir, 'include', name + ext), 'utf8'));
 }
 
 for (const [dir, ext] of scriptDirs) {

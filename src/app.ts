@@ -38,7 +38,11 @@ export interface ConveyorOptions {
   resultTtl?: Duration;
   /** Largest JSON of a job's args or result, in bytes. @default 1048576 (1 MiB) */
   maxPayloadBytes?: number;
-  /** The clock, injectable for tests. @default Date.now */
+  /**
+   * A clock for tests: the store this app opens reads time from it alone (see StoreOptions.clock),
+   * and `app.now()` answers it. Without it the store decides on its own clock.
+   * @default the store's own clock (app.now(): this machine's)
+   */
   clock?: () => number;
   /** Where the app logs (a pool's double release, for one). @default a pino logger at `info` on stderr */
   logger?: Logger;
@@ -53,7 +57,7 @@ export interface ConveyorOptions {
 export class Conveyor implements TaskSender, CanvasSender {
   readonly #tasks = new Map<string, Task<never[], unknown>>();
   readonly #defaults: TaskDefaults;
-  readonly #clock: () => number;
+  readonly #clock: (() => number) | undefined;
   #storeUrl: string;
   #store: Store | undefined;
   /** A Store instance the user passed: closed with the app, never reopened from a URL. */
@@ -65,7 +69,7 @@ export class Conveyor implements TaskSender, CanvasSender {
   #logger: Logger | undefined;
 
   constructor(options: ConveyorOptions = {}) {
-    this.#clock = options.clock ?? Date.now;
+    this.#clock = options.clock;
     this.#logger = options.logger;
     this.#givenStore = typeof options.store === 'object';
     if (typeof options.store === 'object') this.#store = options.store;
@@ -83,7 +87,7 @@ export class Conveyor implements TaskSender, CanvasSender {
 
   /** The store, opened on first use (so the CLI's `--store` can still replace it). */
   get store(): Store {
-    this.#store ??= openStore(this.#storeUrl, { clock: this.#clock });
+    this.#store ??= openStore(this.#storeUrl, this.#clock ? { clock: this.#clock } : {});
     return this.#store;
   }
 
@@ -98,9 +102,9 @@ export class Conveyor implements TaskSender, CanvasSender {
     return this.#logger;
   }
 
-  /** The app's clock. */
+  /** The app's clock, for what this process shows and schedules (beat ticks, a worker's start time): the test clock, else this machine's. */
   now(): number {
-    return this.#clock();
+    return this.#clock ? this.#clock() : Date.now();
   }
 
   /**
@@ -151,7 +155,7 @@ export class Conveyor implements TaskSender, CanvasSender {
   async sendJob<R>(name: string, args: readonly unknown[], defaults: JobDefaults, options: ApplyOptions): Promise<AsyncResult<R>> {
     checkName(name, 'task name');
     checkArgs(this.#tasks.get(name)?.options.argsSchema, name, args);
-    const job = buildJob(name, args, defaults, options, this.#clock());
+    const job = buildJob(name, args, defaults, options);
     const callbacks = callbacksOf(options, defaults);
     const outcome = await this.#enqueue(callbacks.length ? { ...job, callbacks } : job);
     return new AsyncResult<R>(outcome.id, () => this.store, !outcome.created);
@@ -225,7 +229,7 @@ export class Conveyor implements TaskSender, CanvasSender {
    * try { await evaluate(lease.item) } finally { await lease.release() }
    */
   pool(name: string): Pool {
-    return new Pool(name, () => this.store, () => this.logger, this.#clock);
+    return new Pool(name, () => this.store, () => this.logger);
   }
 
   /**

@@ -20,7 +20,6 @@ import type { Callback, CallbackJob, EnqueueResult, NewJob, Store } from './stor
 export interface CanvasSender {
   /** @internal */
   enqueueJobs(jobs: readonly NewJob[]): Promise<EnqueueResult[]>;
-  now(): number;
   readonly store: Store;
 }
 
@@ -46,7 +45,7 @@ export class Signature<R = unknown> {
 
   /** Send it on its own. */
   async applyAsync(): Promise<AsyncResult<R>> {
-    const job = buildCall(this, this.sender.now());
+    const job = buildCall(this);
     const [outcome] = await this.sender.enqueueJobs([job]);
     return new AsyncResult<R>(outcome!.id, () => this.sender.store);
   }
@@ -75,13 +74,13 @@ export function callbackJob(sig: Signature): CallbackJob {
   if (countdown !== undefined || eta !== undefined || expires !== undefined || idempotencyKey !== undefined) {
     throw new InvalidArgumentError(`signature of "${sig.task}": a callback starts when its parent ends, so countdown, eta, expires and idempotencyKey cannot be set on it`);
   }
-  const job = buildCall(sig, 0);
+  const job = buildCall(sig);
   return { id: job.id, task: job.task, queue: job.queue, argsJson: job.argsJson, priority: job.priority, maxDeliveries: job.maxDeliveries, callbacks: job.callbacks };
 }
 
-/** The job for a signature sent now, with its callbacks. */
-function buildCall(sig: Signature, now: number): NewJob {
-  const job = buildJob(sig.task, sig.args, sig.defaults, sig.options, now);
+/** The job for a signature, with its callbacks. */
+function buildCall(sig: Signature): NewJob {
+  const job = buildJob(sig.task, sig.args, sig.defaults, sig.options);
   const callbacks = callbacksOf(sig.options, sig.defaults);
   return callbacks.length ? { ...job, callbacks } : job;
 }
@@ -116,7 +115,7 @@ export function chain<R = unknown>(...steps: Signature[]): { applyAsync(): Promi
         next = { job, immutable: steps[i]!.immutable };
       }
       const sender = steps[0]!.sender;
-      const head = withLink(buildCall(steps[0]!, sender.now()), next);
+      const head = withLink(buildCall(steps[0]!), next);
       const [outcome] = await sender.enqueueJobs([head]);
       const all = [outcome!.id, ...ids];
       const store = () => sender.store;
@@ -152,8 +151,7 @@ export function group<R = unknown>(...members: Signature[]): { applyAsync(): Pro
     async applyAsync() {
       if (members.length === 0) return new GroupResult<R>([]);
       const sender = members[0]!.sender;
-      const now = sender.now();
-      const outcomes = await sender.enqueueJobs(members.map((m) => buildCall(m, now)));
+      const outcomes = await sender.enqueueJobs(members.map((m) => buildCall(m)));
       return new GroupResult<R>(outcomes.map((o) => new AsyncResult<R>(o.id, () => sender.store)));
     },
   };
@@ -168,13 +166,12 @@ export function chord<R = unknown>(members: readonly Signature[], callback: Sign
   return {
     async applyAsync() {
       const sender = callback.sender;
-      const now = sender.now();
       const cb = callbackJob(callback);
       if (members.length === 0) {
-        const job: NewJob = { ...cb, argsJson: prependArg('[]', cb.argsJson), runAt: now, expiresAt: null };
+        const job: NewJob = { ...cb, argsJson: prependArg('[]', cb.argsJson), runAt: null, expiresAt: null };
         await sender.enqueueJobs([job]);
       } else {
-        await sender.enqueueJobs(members.map((m, index) => ({ ...buildCall(m, now), chord: { index, size: members.length, callback: cb } })));
+        await sender.enqueueJobs(members.map((m, index) => ({ ...buildCall(m), chord: { index, size: members.length, callback: cb } })));
       }
       return new AsyncResult<R>(cb.id, () => sender.store);
     },

@@ -175,26 +175,32 @@ function toEpoch(value: Date | number | string, field: string): number {
 }
 
 /**
- * Build the job for one call: check the args and options, resolve times against `now`.
+ * Build the job for one call: check the args and options. Times are left for the store to
+ * resolve on its own clock: a countdown or a relative expiry travel as durations, and only an eta
+ * or an expiry given as a date is an instant (a wall-clock time, as the caller's clock reads it).
  * @throws NotJsonError / PayloadTooLargeError for bad args, InvalidArgumentError for bad options.
  */
-export function buildJob(task: string, args: readonly unknown[], defaults: JobDefaults, options: ApplyOptions, now: number): NewJob {
+export function buildJob(task: string, args: readonly unknown[], defaults: JobDefaults, options: ApplyOptions): NewJob {
   if (!Array.isArray(args)) throw new InvalidArgumentError(`args must be an array of the task's arguments, got ${describe(args)}`);
   const argsJson = toJson(args, 'args', defaults.maxPayloadBytes);
   if (options.countdown !== undefined && options.eta !== undefined) {
     throw new InvalidArgumentError('options.countdown and options.eta both set: pass one of them');
   }
-  const runAt = options.eta !== undefined ? toEpoch(options.eta, 'options.eta')
-    : options.countdown !== undefined ? now + toMs(options.countdown, 'options.countdown') : now;
-  let expiresAt: number | null = defaults.expiresMs === undefined ? null : now + defaults.expiresMs;
-  if (options.expires !== undefined) {
-    expiresAt = options.expires instanceof Date ? toEpoch(options.expires, 'options.expires') : now + toMs(options.expires, 'options.expires');
-  }
   const queue = checkQueueName(options.queue ?? defaults.queue, 'options.queue');
   const priority = options.priority ?? defaults.priority;
   if (!Number.isSafeInteger(priority)) throw new InvalidArgumentError(`options.priority must be an integer (higher runs first), got ${String(priority)}`);
   const id = options.taskId === undefined ? randomUUID() : checkName(options.taskId, 'options.taskId');
-  return { id, task, queue, argsJson, priority, runAt, expiresAt, maxDeliveries: defaults.maxDeliveries, idempotency: idempotencyOf(task, args, defaults, options) };
+  const job: NewJob = {
+    id, task, queue, argsJson, priority, runAt: null, expiresAt: null, maxDeliveries: defaults.maxDeliveries,
+    idempotency: idempotencyOf(task, args, defaults, options),
+  };
+  // Rounded up: "not before" and "not after" must not move earlier.
+  if (options.eta !== undefined) job.runAt = Math.ceil(toEpoch(options.eta, 'options.eta'));
+  else if (options.countdown !== undefined) job.delayMs = Math.ceil(toMs(options.countdown, 'options.countdown'));
+  if (options.expires instanceof Date) job.expiresAt = Math.ceil(toEpoch(options.expires, 'options.expires'));
+  else if (options.expires !== undefined) job.expiresInMs = Math.ceil(toMs(options.expires, 'options.expires'));
+  else if (defaults.expiresMs !== undefined) job.expiresInMs = Math.ceil(defaults.expiresMs);
+  return job;
 }
 
 function idempotencyOf(task: string, args: readonly unknown[], defaults: JobDefaults, options: ApplyOptions): NewJob['idempotency'] {

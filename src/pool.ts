@@ -30,18 +30,16 @@ export class PoolHandle {
   #expiresAt: number;
   readonly #store: Store;
   readonly #logger: Logger;
-  readonly #now: () => number;
   #released = false;
 
   /** @internal */
-  constructor(lease: PoolLease, store: Store, logger: Logger, now: () => number) {
+  constructor(lease: PoolLease, store: Store, logger: Logger) {
     this.pool = lease.pool;
     this.item = lease.item;
     this.token = lease.token;
     this.#expiresAt = lease.expiresAt;
     this.#store = store;
     this.#logger = logger;
-    this.#now = now;
   }
 
   /** When the lease lapses unless renewed (store clock, epoch ms). */
@@ -70,9 +68,9 @@ export class PoolHandle {
    */
   async renew(ttl: Duration): Promise<boolean> {
     const ttlMs = toMs(ttl, 'renew(ttl)');
-    const ok = await this.#store.poolRenew({ pool: this.pool, item: this.item, token: this.token, ttlMs });
-    if (ok) this.#expiresAt = this.#now() + ttlMs;
-    return ok;
+    const expiresAt = await this.#store.poolRenew({ pool: this.pool, item: this.item, token: this.token, ttlMs });
+    if (expiresAt !== null) this.#expiresAt = expiresAt;
+    return expiresAt !== null;
   }
 
   /** `await using lease = await pool.acquire()` releases it at the end of the block. */
@@ -85,14 +83,12 @@ export class PoolHandle {
 export class Pool {
   readonly #store: () => Store;
   readonly #logger: () => Logger;
-  readonly #now: () => number;
 
   /** @internal */
-  constructor(readonly name: string, store: () => Store, logger: () => Logger, now: () => number) {
+  constructor(readonly name: string, store: () => Store, logger: () => Logger) {
     checkName(name, 'pool name');
     this.#store = store;
     this.#logger = logger;
-    this.#now = now;
   }
 
   /** Add items (ones already in the pool are left as they are); answers how many were new. */
@@ -120,11 +116,12 @@ export class Pool {
     const waitMs = toMs(options.wait ?? 0, 'acquire({ wait })');
     const holder = options.holder ?? `${hostname()}:${process.pid}`;
     const store = this.#store();
-    const deadline = Date.now() + waitMs;
+    // Waited time on the monotonic clock: a wall-clock jump neither cuts the wait short nor stretches it.
+    const deadline = performance.now() + waitMs;
     for (;;) {
       const lease = await store.poolAcquire({ pool: this.name, holder, ttlMs });
-      if (lease) return new PoolHandle(lease, store, this.#logger(), this.#now);
-      const left = deadline - Date.now();
+      if (lease) return new PoolHandle(lease, store, this.#logger());
+      const left = deadline - performance.now();
       if (left <= 0) throw new PoolExhaustedError(this.name, waitMs);
       // A release wakes the wait on stores that see other processes' writes; lapsed leases are
       // only noticed by trying again, so the pause stays short.

@@ -103,7 +103,7 @@ async function checkFile(app: Conveyor, task: string, flags: EnqueueFlags): Prom
     jobs++;
     try {
       const { args, options } = parseLine(text, flags.queue);
-      buildJob(task, args, defaults, options, app.now());
+      buildJob(task, args, defaults, options);
     } catch (err) {
       if (!(err instanceof InvalidArgumentError)) throw err;
       badCount++;

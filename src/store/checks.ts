@@ -90,13 +90,23 @@ function checkCallback(callback: Callback, field: string): void {
   checkCallbackJob(callback.job, `${field}.job`);
 }
 
+/** A time given as epoch ms (`at`) or, with `at` null, as a duration from the store's now (`in`). */
+function checkTime(job: NewJob, at: 'runAt' | 'expiresAt', after: 'delayMs' | 'expiresInMs', field: string): void {
+  if (job[at] !== null) {
+    checkInteger(job[at], `${field}.${at}`, 0);
+    if (job[after] !== undefined) throw new InvalidArgumentError(`${field}: give ${at} or ${after}, not both`);
+  } else if (job[after] !== undefined) {
+    checkInteger(job[after], `${field}.${after}`, 0);
+  }
+}
+
 /** Check a batch of jobs to enqueue (`jobs[i]` in messages). */
 export function checkNewJobs(jobs: readonly NewJob[]): void {
   jobs.forEach((job, i) => {
     const field = `jobs[${i}]`;
     checkCallbackJob(job, field);
-    checkInteger(job.runAt, `${field}.runAt`, 0);
-    if (job.expiresAt !== null) checkInteger(job.expiresAt, `${field}.expiresAt`, 0);
+    checkTime(job, 'runAt', 'delayMs', field);
+    checkTime(job, 'expiresAt', 'expiresInMs', field);
     if (job.idempotency) {
       checkName(job.idempotency.key, `${field}.idempotency.key`);
       if (job.idempotency.ttlMs !== null) checkInteger(job.idempotency.ttlMs, `${field}.idempotency.ttlMs`, 0);
@@ -136,7 +146,7 @@ export function checkSettlements(settlements: readonly Settlement[]): void {
         checkInteger(s.resultTtlMs, `${field}.resultTtlMs`, 0);
         return;
       case 'retry':
-        checkInteger(s.runAt, `${field}.runAt`, 0);
+        checkInteger(s.delayMs, `${field}.delayMs`, 0);
         checkErrorInfo(s.error, `${field}.error`);
         return;
       case 'fail':

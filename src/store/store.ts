@@ -48,7 +48,7 @@ export interface Callback {
 }
 
 /** The job a callback or a chord enqueues. */
-export type CallbackJob = Omit<NewJob, 'runAt' | 'expiresAt' | 'idempotency' | 'chord'>;
+export type CallbackJob = Omit<NewJob, 'runAt' | 'delayMs' | 'expiresAt' | 'expiresInMs' | 'idempotency' | 'chord'>;
 
 /**
  * A job's place in a chord: when every member of the chord is final, the store enqueues
@@ -84,10 +84,20 @@ export interface NewJob {
   argsJson: string;
   /** Higher runs first. */
   priority: number;
-  /** Epoch ms before which the job must not start (its eta). */
-  runAt: number;
-  /** Epoch ms after which the job must not start; it is REVOKED instead. */
+  /**
+   * Epoch ms on the store's clock before which the job must not start: an eta. Null: `delayMs`
+   * after the store records it, measured on the store's clock (a countdown, or at once).
+   */
+  runAt: number | null;
+  /** With `runAt` null: how long after it is recorded the job may start. @default 0 */
+  delayMs?: number;
+  /**
+   * Epoch ms on the store's clock after which the job must not start; it is REVOKED instead.
+   * Null: `expiresInMs` after the store records it, or never when that is absent too.
+   */
   expiresAt: number | null;
+  /** With `expiresAt` null: how long after it is recorded the job expires. @default never */
+  expiresInMs?: number;
   /** Lost deliveries of one attempt before the job fails with WorkerLostError. */
   maxDeliveries: number;
   /** Enqueue dedup by key. @default none */
@@ -146,7 +156,8 @@ export interface ReservedJob {
 export type Settlement =
   | { kind: 'complete'; id: string; token: number; resultJson: string | null; resultTtlMs: number }
   | { kind: 'fail'; id: string; token: number; error: ErrorInfo }
-  | { kind: 'retry'; id: string; token: number; error: ErrorInfo; runAt: number }
+  /** The next attempt may start `delayMs` after the store records the retry (its clock). */
+  | { kind: 'retry'; id: string; token: number; error: ErrorInfo; delayMs: number }
   /** Give the job back unfinished (graceful shutdown): PENDING again, the delivery not counted. */
   | { kind: 'release'; id: string; token: number };
 
@@ -354,7 +365,11 @@ export interface StoreCapabilities {
 }
 
 /**
- * The contract every engine implements. All times are epoch ms from the store's clock.
+ * The contract every engine implements. All times are epoch ms on the store's clock, and every
+ * decision that compares them (is a job due, has a lease or a pool item lapsed, is a key still
+ * held, has a result expired) is made by the store, on its clock, inside the transition: callers
+ * send durations (`leaseMs`, `delayMs`, `ttlMs`), never their own `now`, so a caller whose
+ * clock is off cannot take healthy work or hold what has lapsed.
  *
  * Finishing a job: every transition that makes a job final (a `complete`, `fail` settlement; a
  * lease recovered past `maxDeliveries`; a revoke; an expiry at reserve) does, in that same
@@ -447,8 +462,8 @@ export interface Store {
    * `pool_items_reclaimed_total`). Null when none is free.
    */
   poolAcquire(params: { pool: string; holder: string; ttlMs: number }): Promise<PoolLease | null>;
-  /** Extend a lease; false when it is no longer held with that token. */
-  poolRenew(params: { pool: string; item: string; token: number; ttlMs: number }): Promise<boolean>;
+  /** Extend a lease to `ttlMs` from now; answers its new `expiresAt`, or null when it is no longer held with that token. */
+  poolRenew(params: { pool: string; item: string; token: number; ttlMs: number }): Promise<number | null>;
   /**
    * Give an item back. 'not-held' (and `double_release_total` + 1, nothing changed) when the
    * item is not held with this token: released already, or lapsed and taken by someone else.
@@ -484,7 +499,13 @@ export interface Store {
 
 /** Options every engine accepts. */
 export interface StoreOptions {
-  /** The clock, injectable for tests. @default Date.now */
+  /**
+   * A clock for tests: when given, the store reads time from it alone (a fake clock the test
+   * moves by hand). Without it every time decision is made on the store's own clock — Redis'
+   * `TIME`, inside the script that decides — so processes whose clocks disagree agree on what is
+   * due and what has lapsed. SQLite lives on one machine and reads that machine's clock.
+   * @default the store's own clock
+   */
   clock?: () => number;
   /** Result TTL of revoked jobs. @default 24 h */
   revokedTtlMs?: number;

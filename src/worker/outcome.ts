@@ -12,7 +12,6 @@ export function failureSettlement(
   job: ReservedJob,
   task: ResolvedTaskOptions | undefined,
   error: unknown,
-  now: number,
   random: () => number = Math.random,
 ): Settlement {
   const { id, token } = job;
@@ -26,10 +25,10 @@ export function failureSettlement(
       return fail(error.cause ?? new MaxRetriesExceededError(`task ${task.name}[${id}] asked for a retry after ${retriesUsed} retries (max ${task.retry.max})`));
     }
     const delay = error.countdownMs ?? backoffDelay(retriesUsed + 1, task.retry, random);
-    return { kind: 'retry', id, token, error: errorInfo(error.cause ?? error), runAt: now + delay };
+    return { kind: 'retry', id, token, error: errorInfo(error.cause ?? error), delayMs: Math.ceil(delay) };
   }
   if (task.autoRetry && budgetLeft && isRetryable(error, task.retry)) {
-    return { kind: 'retry', id, token, error: errorInfo(error), runAt: now + backoffDelay(retriesUsed + 1, task.retry, random) };
+    return { kind: 'retry', id, token, error: errorInfo(error), delayMs: backoffDelay(retriesUsed + 1, task.retry, random) };
   }
   return fail(error);
 }

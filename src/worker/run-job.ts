@@ -71,7 +71,7 @@ export function runJob(app: Conveyor, job: ReservedJob, logger: Logger): Running
     } catch (err) {
       // onFailure gets what the job fails with: a ctx.retry()'s cause, not the Retry wrapper.
       thrown = err instanceof Retry && err.cause !== undefined ? err.cause : err;
-      return failureSettlement(job, task?.options, err, app.now());
+      return failureSettlement(job, task?.options, err);
     } finally {
       // The report held back by the throttle lands before the outcome; later ones are dropped.
       ended = true;
@@ -98,7 +98,7 @@ export function runJob(app: Conveyor, job: ReservedJob, logger: Logger): Running
         if (logger.isLevelEnabled('info')) logger.info({ job: job.id }, `Task ${label} succeeded in ${seconds}s`);
       } else if (s.kind === 'retry') {
         counts.retried++;
-        logger.info({ job: job.id, error: s.error.message, runAt: new Date(s.runAt).toISOString() }, `Task ${label} retry ${job.attempt} scheduled: ${s.error.type}: ${s.error.message}`);
+        logger.info({ job: job.id, error: s.error.message, delayMs: s.delayMs }, `Task ${label} retry ${job.attempt} in ${(s.delayMs / 1000).toFixed(3)}s: ${s.error.type}: ${s.error.message}`);
       } else if (s.kind === 'fail') {
         counts.failed++;
         logger.error({ job: job.id, error: s.error }, `Task ${label} failed in ${seconds}s: ${s.error.type}: ${s.error.message}`);

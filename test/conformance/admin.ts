@@ -17,7 +17,7 @@ export function stats(queue: string, counts: Partial<Record<JobState, number>>, 
 async function oneOfEachState(h: Harness, queue: string): Promise<string[]> {
   const jobs = await h.enqueue(...Array.from({ length: 7 }, () => ({ queue })));
   const [s, f, r] = await h.reserve({ queues: [queue], limit: 4 });
-  await h.store.jobsSettle([complete(s), fail(f), retry(r, h.now + HOUR)]);
+  await h.store.jobsSettle([complete(s), fail(f), retry(r, HOUR)]);
   await h.store.jobRevoke({ id: jobs[4].id, terminate: false });
   return idsOf(jobs);
 }
@@ -37,7 +37,7 @@ function retryTests(test: TestFn): void {
     await h.reserveOne();
     await h.loseLeases();
     const r = await h.reserveOne();
-    await h.settle(retry(r, h.now));
+    await h.settle(retry(r, 0));
     const last = await h.reserveOne();
     assert.equal(last.attempt, 2);
     await h.settle(fail(last));
@@ -68,7 +68,7 @@ function retryTests(test: TestFn): void {
   test('jobRetry answers not-final for waiting or running jobs and missing for unknown ids', async (h) => {
     const [pending, started, retrying] = await h.enqueue({ priority: -1 }, { priority: 1 }, {});
     await h.reserveOne();
-    await h.settle(retry(await h.reserveOne(), h.now + HOUR));
+    await h.settle(retry(await h.reserveOne(), HOUR));
     assert.equal(await h.store.jobRetry(pending.id), 'not-final');
     assert.equal(await h.store.jobRetry(started.id), 'not-final');
     assert.equal(await h.store.jobRetry(retrying.id), 'not-final');

@@ -43,6 +43,9 @@ const BAD_JOBS: [string, Partial<NewJob>, string][] = [
   ['a run time that is not a number', { runAt: Number.NaN }, 'jobs[2].runAt must be an integer >= 0, got NaN'],
   ['zero max deliveries', { maxDeliveries: 0 }, 'jobs[2].maxDeliveries must be an integer >= 1, got 0'],
   ['a negative key TTL', { idempotency: { key: 'k', ttlMs: -1 } }, 'jobs[2].idempotency.ttlMs must be an integer >= 0, got -1'],
+  ['both an eta and a countdown', { runAt: T0, delayMs: 1000 }, 'jobs[2]: give runAt or delayMs, not both'],
+  ['a negative countdown', { runAt: null, delayMs: -1 }, 'jobs[2].delayMs must be an integer >= 0, got -1'],
+  ['a fractional expiry delay', { expiresAt: null, expiresInMs: 0.5 }, 'jobs[2].expiresInMs must be an integer >= 0, got 0.5'],
 ];
 
 export function badInputTests(test: TestFn): void {

@@ -68,7 +68,7 @@ function outcomeTests(test: TestFn): void {
   test('callbacks: a retry settlement fires nothing (RETRY is not final)', async (h) => {
     const cbs = [callback('success'), callback('failure'), callback('final')];
     await h.enqueue({ callbacks: cbs });
-    await h.settle(retry(await h.reserveOne(), h.now));
+    await h.settle(retry(await h.reserveOne(), 0));
     for (const cb of cbs) assert.equal(await h.store.jobGet(cb.job.id), null);
     assert.equal(await jobCount(h), 1);
   });
@@ -102,7 +102,7 @@ function outcomeTests(test: TestFn): void {
   test('callbacks: revoking a job waiting in RETRY fires its failure callbacks', async (h) => {
     const [onSuccess, onFailure] = [callback('success'), callback('failure')];
     const [parent] = await h.enqueue({ callbacks: [onSuccess, onFailure] });
-    await h.settle(retry(await h.reserveOne(), h.now + SECOND));
+    await h.settle(retry(await h.reserveOne(), SECOND));
     await h.store.jobRevoke({ id: parent.id, terminate: false });
     assert.equal((await h.get(onFailure.job.id)).parent?.state, 'REVOKED');
     assert.equal(await h.store.jobGet(onSuccess.job.id), null);
@@ -209,7 +209,7 @@ function argsTests(test: TestFn): void {
     h.advance(SECOND + 1);
     assert.equal(await h.store.jobsDeleteExpired(), 1);
     const first = await h.reserveOne({ queues: ['callbacks'] });
-    await h.settle(retry(first, h.now));
+    await h.settle(retry(first, 0));
     await h.reserveOne({ queues: ['callbacks'] });
     await h.loseLeases();
     const third = await h.reserveOne({ queues: ['callbacks'] });

@@ -95,7 +95,7 @@ function historyTests(test: TestFn): void {
     const [job] = await h.enqueue({ maxDeliveries: 5 });
     const r1 = await h.reserveOne();
     h.advance(SECOND);
-    await h.settle(retry(r1, h.now, sampleError('first try')));
+    await h.settle(retry(r1, 0, sampleError('first try')));
     const retriedAt = h.now;
     h.advance(1);
     const r2 = await h.reserveOne({ workerId: 'worker-2' });
@@ -136,17 +136,17 @@ function historyTests(test: TestFn): void {
     const first = await h.reserveOne();
     await h.loseLeases();
     const second = await h.reserveOne();
-    assert.deepEqual(await h.store.jobsSettle([retry(first, h.now), release(first)]), [lost(job.id, 'stale'), lost(job.id, 'stale')]);
+    assert.deepEqual(await h.store.jobsSettle([retry(first, 0), release(first)]), [lost(job.id, 'stale'), lost(job.id, 'stale')]);
     assert.deepEqual((await h.get(job.id)).history.map((d) => d.outcome), ['lost']);
     await h.store.jobRevoke({ id: job.id, terminate: false });
-    assert.deepEqual(await h.store.jobsSettle([retry(second, h.now), release(second)]), [lost(job.id, 'revoked'), lost(job.id, 'revoked')]);
+    assert.deepEqual(await h.store.jobsSettle([retry(second, 0), release(second)]), [lost(job.id, 'revoked'), lost(job.id, 'revoked')]);
     assert.deepEqual((await h.get(job.id)).history.map((d) => d.outcome), ['lost']);
   });
 
   test('history: a dead-letter jobRetry keeps the history', async (h) => {
     const [job] = await h.enqueue({});
     const r1 = await h.reserveOne();
-    await h.settle(retry(r1, h.now));
+    await h.settle(retry(r1, 0));
     await h.settle(fail(await h.reserveOne()));
     assert.equal(await h.store.jobRetry(job.id), 'retried');
     assert.deepEqual((await h.get(job.id)).history, [delivery(r1, T0, T0, 'retry', sampleError())]);
@@ -169,7 +169,7 @@ function historyTests(test: TestFn): void {
 
   test('history: a job of a later attempt records the attempt its delivery ran', async (h) => {
     const [job] = await h.enqueue({});
-    await h.settle(retry(await h.reserveOne(), h.now + HOUR));
+    await h.settle(retry(await h.reserveOne(), HOUR));
     h.advance(HOUR);
     const r2 = await h.reserveOne();
     h.advance(LEASE_MS + 1);

@@ -1,6 +1,6 @@
 /** Conformance: `jobsEnqueue` (all or none) and `jobGet` (exactly what was enqueued). */
 import assert from 'node:assert/strict';
-import { T0, newJob, pendingRecord, type TestFn } from './harness.js';
+import { SECOND, T0, newJob, pendingRecord, type TestFn } from './harness.js';
 
 export function enqueueTests(test: TestFn): void {
   test('enqueue answers created:true for each job, in order', async (h) => {
@@ -32,6 +32,18 @@ export function enqueueTests(test: TestFn): void {
     await h.store.jobsEnqueue([scheduled, plain]);
     assert.deepEqual(await h.store.jobGet(scheduled.id), pendingRecord(scheduled, T0 + 1_234));
     assert.deepEqual(await h.store.jobGet(plain.id), pendingRecord(plain, T0 + 1_234));
+  });
+
+  test('a countdown and a relative expiry are durations, measured on the store clock from when it records the job', async (h) => {
+    h.advance(500);
+    const counted = newJob({ runAt: null, delayMs: 10 * SECOND, expiresAt: null, expiresInMs: 60 * SECOND });
+    const now = newJob({ runAt: null, expiresAt: null });
+    await h.store.jobsEnqueue([counted, now]);
+    assert.deepEqual(await h.store.jobGet(counted.id), { ...pendingRecord(counted, T0 + 500), runAt: T0 + 500 + 10 * SECOND, expiresAt: T0 + 500 + 60 * SECOND });
+    assert.deepEqual(await h.store.jobGet(now.id), { ...pendingRecord(now, T0 + 500), runAt: T0 + 500, expiresAt: null });
+    assert.deepEqual((await h.reserve()).map((j) => j.id), [now.id]);
+    h.advance(10 * SECOND);
+    assert.deepEqual((await h.reserve()).map((j) => j.id), [counted.id]);
   });
 
   test('jobGet of an unknown id answers null', async (h) => {

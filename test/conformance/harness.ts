@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ErrorInfo } from '../../src/errors.js';
+import { expiresAtOf, runAtOf } from '../../src/store/policy.js';
 import {
   COUNTERS,
   type Callback,
@@ -181,7 +182,8 @@ export function callback(on: CallbackOn, job: Partial<CallbackJob> = {}, passRes
 
 /**
  * The record of a job enqueued at `now` and never touched since (`runAt` and `expiresAt` as given,
- * so a callback's record is `pendingRecord({ ...cb, runAt: now, expiresAt: null }, now)`).
+ * or resolved from `now` when relative, so a callback's record is
+ * `pendingRecord({ ...cb, runAt: now, expiresAt: null }, now)`).
  */
 export function pendingRecord(job: NewJob, now: number): JobRecord {
   return {
@@ -198,11 +200,11 @@ export function pendingRecord(job: NewJob, now: number): JobRecord {
     token: 0,
     worker: null,
     enqueuedAt: now,
-    runAt: job.runAt,
+    runAt: runAtOf(job, now),
     startedAt: null,
     finishedAt: null,
     leaseExpiresAt: null,
-    expiresAt: job.expiresAt,
+    expiresAt: expiresAtOf(job, now),
     maxDeliveries: job.maxDeliveries,
     idempotencyKey: job.idempotency?.key ?? null,
     callbacks: [...(job.callbacks ?? [])],
@@ -252,12 +254,13 @@ export const complete = (lease: LeaseRef, resultJson: string | null = '{"status"
   resultTtlMs,
 });
 export const fail = (lease: LeaseRef, error: ErrorInfo = sampleError()): Settlement => ({ kind: 'fail', id: lease.id, token: lease.token, error });
-export const retry = (lease: LeaseRef, runAt: number, error: ErrorInfo = sampleError()): Settlement => ({
+/** A retry whose next attempt may start `delayMs` after the store records it. */
+export const retry = (lease: LeaseRef, delayMs: number, error: ErrorInfo = sampleError()): Settlement => ({
   kind: 'retry',
   id: lease.id,
   token: lease.token,
   error,
-  runAt,
+  delayMs,
 });
 export const release = (lease: LeaseRef): Settlement => ({ kind: 'release', id: lease.id, token: lease.token });
 

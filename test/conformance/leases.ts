@@ -71,7 +71,7 @@ function recoverTests(test: TestFn): void {
 
   test('recover puts a job of a later attempt back to PENDING too (not RETRY)', async (h) => {
     const [job] = await h.enqueue({});
-    await h.settle(retry(await h.reserveOne(), h.now));
+    await h.settle(retry(await h.reserveOne(), 0));
     assert.equal((await h.reserveOne()).attempt, 2);
     assert.deepEqual(await h.loseLeases(), { requeued: [job.id], failed: [] });
     const record = await h.get(job.id);
@@ -117,7 +117,7 @@ function recoverTests(test: TestFn): void {
     await h.loseLeases();
     const second = await h.reserveOne();
     assert.equal(second.deliveries, 2);
-    await h.settle(retry(second, h.now));
+    await h.settle(retry(second, 0));
     const third = await h.reserveOne();
     assert.deepEqual([third.attempt, third.deliveries], [2, 1]);
     assert.deepEqual(await h.loseLeases(), { requeued: [job.id], failed: [] });
@@ -138,7 +138,7 @@ function recoverTests(test: TestFn): void {
     const jobs = await h.enqueue({}, {}, {}, {}, {}, {});
     const [done, failed, retried, revoked, released] = await h.reserve({ limit: 5 });
     await h.store.jobsSettle([complete(done), fail(failed), release(released)]);
-    await h.settle(retry(retried, h.now + 100 * LEASE_MS));
+    await h.settle(retry(retried, 100 * LEASE_MS));
     await h.store.jobRevoke({ id: revoked.id, terminate: false });
     const before = await Promise.all(jobs.map((j) => h.get(j.id)));
     assert.deepEqual(await h.loseLeases(), { requeued: [], failed: [] });
@@ -193,7 +193,7 @@ function revokeTests(test: TestFn): void {
   test('revoke a RETRY job: REVOKED, and it never comes due', async (h) => {
     const [job] = await h.enqueue({});
     const r = await h.reserveOne();
-    await h.settle(retry(r, h.now + SECOND));
+    await h.settle(retry(r, SECOND));
     assert.equal(await h.store.jobRevoke({ id: job.id, terminate: false }), 'revoked');
     h.advance(2 * SECOND);
     assert.deepEqual(await h.reserve(), []);

@@ -61,7 +61,7 @@ function membershipTests(test: TestFn): void {
     assert.equal(await h.store.poolRemove({ pool: 'p', items: ['a'] }), 1);
     assert.deepEqual(await itemsOf(h, 'p'), [held(lease, 'h1')], 'listed until it leaves');
     assert.equal(await acquire(h, 'p', 'h2'), null);
-    assert.equal(await h.store.poolRenew({ pool: 'p', item: 'a', token: lease.token, ttlMs: TTL }), true, 'its holder still holds it');
+    assert.equal(await h.store.poolRenew({ pool: 'p', item: 'a', token: lease.token, ttlMs: TTL }), h.now + TTL, 'its holder still holds it');
     assert.equal(await releaseLease(h, lease), 'released');
     assert.deepEqual(await h.store.poolItems('p'), []);
     assert.equal(await acquire(h, 'p', 'h2'), null);
@@ -171,7 +171,7 @@ function leaseTests(test: TestFn): void {
     assert.ok(taken.token > old.token);
     assert.deepEqual(await h.counters(), counters({ pool_items_reclaimed_total: 1 }));
     assert.equal(await releaseLease(h, old), 'not-held');
-    assert.equal(await h.store.poolRenew({ pool: 'p', item: 'a', token: old.token, ttlMs: TTL }), false);
+    assert.equal(await h.store.poolRenew({ pool: 'p', item: 'a', token: old.token, ttlMs: TTL }), null);
     assert.deepEqual(await itemsOf(h, 'p'), [held(taken, 'new')], 'the new holder keeps it');
     assert.deepEqual(await h.counters(), counters({ pool_items_reclaimed_total: 1, double_release_total: 1 }));
     assert.equal(await releaseLease(h, taken), 'released');
@@ -183,7 +183,7 @@ function leaseTests(test: TestFn): void {
     await h.store.poolAdd({ pool: 'p', items: ['a'] });
     const lease = await acquireOne(h, 'p', 'h1');
     h.advance(TTL + 1);
-    assert.equal(await h.store.poolRenew({ pool: 'p', item: 'a', token: lease.token, ttlMs: TTL }), true);
+    assert.equal(await h.store.poolRenew({ pool: 'p', item: 'a', token: lease.token, ttlMs: TTL }), h.now + TTL, 'answers the new expiry');
     assert.deepEqual(await itemsOf(h, 'p'), [{ ...held(lease, 'h1'), expiresAt: h.now + TTL }]);
     assert.equal(await acquire(h, 'p', 'h2'), null, 'renewed, so not reclaimed');
     h.advance(TTL + 1);
@@ -215,22 +215,22 @@ function leaseTests(test: TestFn): void {
     assert.equal(await h.store.poolsReclaimExpired(), 0);
   });
 
-  test('pools: poolRenew extends a lease from now; an old or unknown lease is refused', async (h) => {
+  test('pools: poolRenew extends a lease from now and answers its new expiry; an old or unknown lease is refused (null)', async (h) => {
     await h.store.poolAdd({ pool: 'p', items: ['a'] });
     const lease = await acquireOne(h, 'p', 'h1');
     h.advance(TTL / 2);
-    assert.equal(await h.store.poolRenew({ pool: 'p', item: 'a', token: lease.token, ttlMs: TTL }), true);
+    assert.equal(await h.store.poolRenew({ pool: 'p', item: 'a', token: lease.token, ttlMs: TTL }), h.now + TTL, 'answers the new expiry');
     assert.deepEqual(await itemsOf(h, 'p'), [{ ...held(lease, 'h1'), expiresAt: h.now + TTL }]);
     h.advance(TTL / 2 + 1); // past the first expiry
     assert.equal(await acquire(h, 'p', 'h2'), null);
     assert.equal(await h.store.poolsReclaimExpired(), 0);
-    assert.equal(await h.store.poolRenew({ pool: 'p', item: 'a', token: lease.token + 1, ttlMs: TTL }), false);
-    assert.equal(await h.store.poolRenew({ pool: 'p', item: 'ghost', token: lease.token, ttlMs: TTL }), false);
+    assert.equal(await h.store.poolRenew({ pool: 'p', item: 'a', token: lease.token + 1, ttlMs: TTL }), null);
+    assert.equal(await h.store.poolRenew({ pool: 'p', item: 'ghost', token: lease.token, ttlMs: TTL }), null);
     h.advance(TTL / 2);
     const next = await acquireOne(h, 'p', 'h2');
-    assert.equal(await h.store.poolRenew({ pool: 'p', item: 'a', token: lease.token, ttlMs: TTL }), false);
+    assert.equal(await h.store.poolRenew({ pool: 'p', item: 'a', token: lease.token, ttlMs: TTL }), null);
     assert.equal(await releaseLease(h, next), 'released');
-    assert.equal(await h.store.poolRenew({ pool: 'p', item: 'a', token: next.token, ttlMs: TTL }), false, 'a free item');
+    assert.equal(await h.store.poolRenew({ pool: 'p', item: 'a', token: next.token, ttlMs: TTL }), null, 'a free item');
     assert.deepEqual(await h.counters(), counters({ pool_items_reclaimed_total: 1 }));
   });
 

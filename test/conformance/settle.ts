@@ -71,7 +71,7 @@ export function settleTests(test: TestFn): void {
     const [job] = await h.enqueue({});
     const r = await h.reserveOne();
     const error = sampleError('try later');
-    assert.deepEqual(await h.settle(retry(r, T0 + 10 * SECOND, error)), ok(job.id));
+    assert.deepEqual(await h.settle(retry(r, 10 * SECOND, error)), ok(job.id));
     const record = await h.get(job.id);
     assert.equal(record.state, 'RETRY');
     assert.deepEqual(record.error, error);
@@ -83,7 +83,7 @@ export function settleTests(test: TestFn): void {
 
   test('retry: not reservable before runAt, reservable at runAt as the next attempt', async (h) => {
     const [job] = await h.enqueue({});
-    await h.settle(retry(await h.reserveOne(), T0 + 10 * SECOND));
+    await h.settle(retry(await h.reserveOne(), 10 * SECOND));
     h.advance(10 * SECOND - 1);
     assert.deepEqual(await h.reserve(), []);
     h.advance(1);
@@ -114,7 +114,7 @@ export function settleTests(test: TestFn): void {
 
   test('release of a later attempt: PENDING again (not RETRY), the attempt kept', async (h) => {
     const [job] = await h.enqueue({});
-    await h.settle(retry(await h.reserveOne(), h.now));
+    await h.settle(retry(await h.reserveOne(), 0));
     const second = await h.reserveOne();
     assert.equal(second.attempt, 2);
     assert.deepEqual(await h.settle(release(second)), ok(job.id));
@@ -179,7 +179,7 @@ export function settleTests(test: TestFn): void {
     const [a, b] = await h.reserve();
     await h.store.jobsSettle([complete(a, '"once"'), fail(b)]);
     h.advance(5);
-    assert.deepEqual(await h.store.jobsSettle([complete(a, '"twice"'), fail(a), retry(b, h.now), complete(b), release(a)]), [
+    assert.deepEqual(await h.store.jobsSettle([complete(a, '"twice"'), fail(a), retry(b, 0), complete(b), release(a)]), [
       lost(done.id, 'final'),
       lost(done.id, 'final'),
       lost(failed.id, 'final'),
@@ -203,7 +203,7 @@ export function settleTests(test: TestFn): void {
     await h.loseLeases();
     const [current, g, ag] = await h.reserve({ limit: 3 });
     assert.equal(current.id, stale.id);
-    const outcomes = await h.store.jobsSettle([fail(g), complete(old, '"stale"'), complete({ id: 'ghost', token: 1 }), retry(ag, h.now + LEASE_MS)]);
+    const outcomes = await h.store.jobsSettle([fail(g), complete(old, '"stale"'), complete({ id: 'ghost', token: 1 }), retry(ag, LEASE_MS)]);
     assert.deepEqual(outcomes, [ok(good.id), lost(stale.id, 'stale'), lost('ghost', 'missing'), ok(alsoGood.id)]);
     assert.equal((await h.get(good.id)).state, 'FAILURE');
     assert.equal((await h.get(alsoGood.id)).state, 'RETRY');
@@ -234,7 +234,7 @@ export function settleTests(test: TestFn): void {
     const [job] = await h.enqueue({});
     const held = await h.reserveOne();
     const { outcomes, jobs } = await h.store.jobsSettleAndReserve({
-      settlements: [retry(held, h.now)],
+      settlements: [retry(held, 0)],
       reserve: { queues: ['default'], workerId: 'worker-1', limit: 1, leaseMs: LEASE_MS },
     });
     assert.deepEqual(outcomes, [ok(job.id)]);

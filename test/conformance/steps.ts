@@ -121,7 +121,7 @@ function fencingTests(test: TestFn): void {
   test('steps: after a retry settlement its token is stale, before the next delivery too', async (h) => {
     const [job] = await h.enqueue({});
     const first = await h.reserveOne();
-    await h.settle(retry(first, h.now + SECOND));
+    await h.settle(retry(first, SECOND));
     assert.deepEqual(await h.store.jobStepPut({ id: job.id, token: first.token, name: 's', resultJson: '1' }), stepLost('stale'));
     assert.deepEqual(await h.store.jobSteps(job.id), []);
   });
@@ -182,7 +182,7 @@ function fencingTests(test: TestFn): void {
       lost('ghost', 'missing'),
     ]);
     assert.deepEqual(await h.counters(), counters({ stale_writes_refused_total: 3 }));
-    const { outcomes } = await h.store.jobsSettleAndReserve({ settlements: [retry(old, h.now)], reserve: null });
+    const { outcomes } = await h.store.jobsSettleAndReserve({ settlements: [retry(old, 0)], reserve: null });
     assert.deepEqual(outcomes, [lost(stale.id, 'stale')]);
     assert.deepEqual(await h.settle(complete(current)), ok(stale.id));
     assert.deepEqual(await h.counters(), counters({ stale_writes_refused_total: 4 }));
@@ -194,7 +194,7 @@ function lifecycleTests(test: TestFn): void {
     const [job] = await h.enqueue({});
     const first = await h.reserveOne();
     await h.store.jobStepPut({ id: job.id, token: first.token, name: 'charge', resultJson: '"ch_1"' });
-    await h.settle(retry(first, h.now + SECOND));
+    await h.settle(retry(first, SECOND));
     h.advance(SECOND);
     const second = await h.reserveOne();
     assert.equal(second.attempt, 2);
@@ -244,7 +244,7 @@ function lifecycleTests(test: TestFn): void {
     const [job] = await h.enqueue({});
     const r = await h.reserveOne();
     await h.store.jobStepPut({ id: job.id, token: r.token, name: 's', resultJson: '"old"' });
-    await h.settle(retry(r, h.now + HOUR));
+    await h.settle(retry(r, HOUR));
     assert.equal(await h.store.queuePurge('default'), 1);
     assert.deepEqual(await h.store.jobSteps(job.id), []);
     await h.store.jobsEnqueue([newJob({ id: job.id })]);

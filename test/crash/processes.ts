@@ -102,10 +102,22 @@ export async function killWorkers(): Promise<void> {
   })));
 }
 
+/** Node flags that put a process on a host whose clock is `skewMs` ahead (behind when negative). */
+export const SKEWED_CLOCK = fileURLToPath(new URL('../fixtures/skewed-clock.mjs', import.meta.url));
+export function skewedClock(skewMs: number): { nodeArgs: string[]; env: Record<string, string> } {
+  return { nodeArgs: ['--import', SKEWED_CLOCK], env: { SKEW_MS: String(skewMs) } };
+}
+
+/** How a child process is started beyond its command: node flags and environment. */
+export interface ProcessOptions {
+  nodeArgs?: string[];
+  env?: Record<string, string>;
+}
+
 /** Start `conveyor worker` and wait for its banner. */
-export async function startWorker(storeUrl: string, effectsFile: string, args: string[] = []): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [CLI, 'worker', '--app', CRASH_APP, '--store', storeUrl, '--loglevel', 'warn', ...args], {
-    env: { ...process.env, EFFECTS_FILE: effectsFile },
+export async function startWorker(storeUrl: string, effectsFile: string, args: string[] = [], options: ProcessOptions = {}): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, 'worker', '--app', CRASH_APP, '--store', storeUrl, '--loglevel', 'warn', ...args], {
+    env: { ...process.env, ...options.env, EFFECTS_FILE: effectsFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const w = track(child);
@@ -152,8 +164,8 @@ export function effectRecords(file: string): EffectRecord[] {
  * workers: `killWorkers()` (and so `Scratch.remove()`) kills it if it is still running.
  * Its stdin is a pipe, for tests that start several at once and then say "go".
  */
-export function startScript(script: string, args: string[] = [], env: Record<string, string> = {}): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+export function startScript(script: string, args: string[] = [], env: Record<string, string> = {}, nodeArgs: string[] = []): WorkerProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, script, ...args], {
     cwd: root, // where `--import tsx` is resolved from
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -60,7 +60,8 @@ describe('Redis Lua scripts, called directly', () => {
     assert.equal(await runScript(client, 'revoke', base, [now, 'b', 1, error, 86_400_000, 'settled', prefix]), 'REVOKED');
     assert.equal(await runScript(client, 'revoke', base, [now, 'b', 1, error, 86_400_000, 'settled', prefix]), 'FINAL');
     assert.equal(await runScript(client, 'revoke', base, [now, 'ghost', 0, error, 86_400_000, 'settled', prefix]), 'MISSING');
-    assert.deepEqual(await runScript(client, 'renew', base, [now + 60_000, 'b', '1', 'c', '1']), ['REVOKED_TERMINATE', 'OK']);
+    assert.deepEqual(await runScript(client, 'renew', base, [now, 60_000, 'b', '1', 'c', '1']), ['REVOKED_TERMINATE', 'OK']);
+    assert.equal(await client.hget(`${base}job:c`, 'l'), String(now + 60_000), 'renewed to now + the lease');
   });
 
   it('recover returns lapsed leases to the queue, and retry_final revives a dead letter', async () => {
@@ -164,8 +165,8 @@ describe('Redis Lua scripts of exactly-once effects, called directly', () => {
   it('pool scripts: add, acquire the free longest, renew and release fenced, remove, list, reclaim', async () => {
     assert.equal(await runScript(client, 'pool_add', printers, ['settled', 'p-b', 'p-a', 'p-b']), 2);
     assert.deepEqual(await runScript(client, 'pool_acquire', printers, [now, 'w1', 1_000]), ['p-b', 1, now + 1_000]);
-    assert.equal(await runScript(client, 'pool_renew', printers, [now, 'p-b', '1', 5_000]), 'OK');
-    assert.equal(await runScript(client, 'pool_renew', printers, [now, 'p-b', '7', 5_000]), 'NOT_HELD');
+    assert.deepEqual(await runScript(client, 'pool_renew', printers, [now, 'p-b', '1', 5_000]), ['OK', now + 5_000]);
+    assert.deepEqual(await runScript(client, 'pool_renew', printers, [now, 'p-b', '7', 5_000]), ['NOT_HELD']);
     assert.equal(await runScript(client, 'pool_release', printers, ['settled', 'p-b', '1']), 'RELEASED');
     assert.equal(await runScript(client, 'pool_release', printers, ['settled', 'p-b', '1']), 'NOT_HELD');
     assert.equal(await counter(printers, 'double_release_total'), 1);
@@ -221,7 +222,7 @@ describe('Redis Lua scripts of operations (progress, history, workers, ticks), c
     const lostLine = `{"token":1,"attempt":1,"worker":"w1","startedAt":${now},"endedAt":${now + 60_000},"outcome":"lost","error":null}\n`;
     assert.equal(await hi(), lostLine, 'the lease lost in the test above');
     const error = '{"type":"E","message":"x","n":1.50}';
-    assert.deepEqual((await settle('retry', 'p', '2', error, now))[0], ['OK']);
+    assert.deepEqual((await settle('retry', 'p', '2', error, 0))[0], ['OK']);
     assert.equal(await hi(), `${lostLine}{"token":2,"attempt":1,"worker":"w1","startedAt":${now + 60_000},"endedAt":${now},"outcome":"retry","error":${error}}\n`);
     await reserve();
     assert.deepEqual((await settle('release', 'p', '3', '', ''))[0], ['OK']);
@@ -241,13 +242,14 @@ describe('Redis Lua scripts of operations (progress, history, workers, ticks), c
     assert.equal(await runScript(client, 'worker_heartbeat', workers, [now, 'w-b', '{"id":"w-b"}', 10_000]), 'OK');
     assert.equal(await runScript(client, 'worker_heartbeat', workers, [now, 'w-a', '{"id":"w-a"}', 20_000]), 'OK');
     assert.equal(await client.zscore(`${workers}expiry`, 'w-b'), String(now + 10_000));
-    assert.deepEqual(((await runScript(client, 'workers_list', workers, [now + 10_000])) as string[]).sort(), ['{"id":"w-a"}', '{"id":"w-b"}']);
-    assert.deepEqual(await runScript(client, 'workers_list', workers, [now + 10_001]), ['{"id":"w-a"}']);
+    const seen = (id: string, at = now) => `{"id":"${id}","lastSeenAt":${at}}`;
+    assert.deepEqual(((await runScript(client, 'workers_list', workers, [now + 10_000])) as string[]).sort(), [seen('w-a'), seen('w-b')], 'the script set lastSeenAt');
+    assert.deepEqual(await runScript(client, 'workers_list', workers, [now + 10_001]), [seen('w-a')]);
     await runScript(client, 'worker_heartbeat', workers, [now + 10_001, 'w-c', '{"id":"w-c"}', 1]);
     assert.equal(await client.hget(`${workers}info`, 'w-b'), null, 'expired entries deleted at a heartbeat');
     assert.equal(await runScript(client, 'worker_remove', workers, ['w-a']), 1);
     assert.equal(await runScript(client, 'worker_remove', workers, ['w-a']), 0);
-    assert.deepEqual(await runScript(client, 'workers_list', workers, [now + 10_001]), ['{"id":"w-c"}']);
+    assert.deepEqual(await runScript(client, 'workers_list', workers, [now + 10_001]), [seen('w-c', now + 10_001)]);
   });
 
   it('tick_advance moves a schedule tick only forward (1 when it moved); tick_get reads it under {beat}', async () => {
@@ -328,5 +330,41 @@ describe('Redis Lua scripts fed input they cannot read, called directly', () => 
     assert.equal(await client.exists(`${base}job:r1`), 0);
     assert.equal(await runScript(client, 'relay', base, [now, prefix, delivery]), 0);
     assert.equal(await client.hget(`${base}job:r1`, 's'), 'PENDING');
+  });
+});
+
+/** Without a test clock (`now` ''), every script reads Redis' own clock: TIME, inside the script. */
+describe("Redis Lua scripts on Redis' own clock (TIME), called directly", () => {
+  const client = new Redis(SHARED_REDIS_URL);
+  const prefix = uniquePrefix();
+  const base = `${prefix}:{clock}:`;
+  const serverNow = async () => {
+    const [s, us] = await client.time();
+    return Number(s) * 1000 + Math.floor(Number(us) / 1000);
+  };
+  before(async () => {
+    await assertRedisReachable();
+    defineScripts(client);
+  });
+  after(async () => {
+    await deleteKeys(SHARED_REDIS_URL, ALL_TEST_KEYS);
+    await client.quit();
+  });
+
+  it('enqueue resolves "+<ms>" times and reserve, renew and recover decide on TIME', async () => {
+    const before = await serverNow();
+    await runScript(client, 'enqueue', base, ['', 'wake', 'now', 't', '[]', 0, '+0', 5, '', 'later', 't', '[]', 0, '+60000', 5, JSON.stringify({ x: '+120000' })]);
+    const after = await serverNow();
+    const [enqueuedAt, runAt] = (await client.hmget(`${base}job:now`, 'e', 'r')).map(Number);
+    assert.ok(enqueuedAt! >= before && enqueuedAt! <= after && runAt === enqueuedAt, `enqueued at ${enqueuedAt}, between ${before} and ${after}`);
+    const [laterRun, laterExpiry] = (await client.hmget(`${base}job:later`, 'r', 'x')).map(Number);
+    assert.deepEqual([laterRun! - enqueuedAt!, laterExpiry! - enqueuedAt!], [60_000, 120_000], 'measured from the same instant');
+    const [taken, , now] = (await runScript(client, 'reserve', base, ['', 'w1', 10, 30_000, 86_400_000, prefix])) as [unknown[][], number, number];
+    assert.deepEqual(taken.map((j) => j[0]), ['now'], 'the later job is not due');
+    assert.ok(now >= enqueuedAt! && now <= (await serverNow()));
+    assert.equal(Number(await client.zscore(`${base}leased`, 'now')), now + 30_000);
+    assert.deepEqual(await runScript(client, 'renew', base, ['', 60_000, 'now', '1']), ['OK']);
+    assert.ok(Number(await client.hget(`${base}job:now`, 'l')) >= now + 60_000);
+    assert.deepEqual((await runScript(client, 'recover', base, ['', 'wake', prefix]) as unknown[]).slice(0, 2), [[], []], 'a renewed lease has not lapsed');
   });
 });

@@ -23,7 +23,8 @@ export interface OutboxScope {
   client: Client;
   description: string;
   prefix: string;
-  now(): number;
+  /** The scripts' `now` argument ('' for Redis' TIME). */
+  nowArg(): string;
   base(queue: string): string;
   /** Make sure a queue is listed in `<prefix>:queues` (a callback may create a queue). */
   addQueue(queue: string): Promise<void>;
@@ -65,7 +66,7 @@ export class OutboxRelay {
       }
       await Promise.all([...byTarget].map(async ([target, deliveries]) => {
         await s.addQueue(target);
-        const left = (await s.run('relay', s.base(target), [s.now(), s.prefix, ...deliveries])) as number;
+        const left = (await s.run('relay', s.base(target), [s.nowArg(), s.prefix, ...deliveries])) as number;
         await call(s.description, () => Promise.all(deliveries.map((d) => s.client.lrem(outbox, 1, d))));
         if (left > 0) pending.add(target);
       }));

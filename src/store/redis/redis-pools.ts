@@ -18,7 +18,8 @@ export interface PoolScope {
   client: Client;
   description: string;
   prefix: string;
-  now(): number;
+  /** The scripts' `now` argument ('' for Redis' TIME). */
+  nowArg(): string;
   /** The channel `waitForChange` without queues listens on: pool waiters wake on add and release. */
   settledChannel: string;
   run(name: ScriptName, base: string, args: (string | number)[]): Promise<unknown>;
@@ -67,13 +68,13 @@ export class RedisPools {
   }
 
   async acquire(pool: string, holder: string, ttlMs: number): Promise<PoolLease | null> {
-    const raw = (await this.#scope.run('pool_acquire', this.base(pool), [this.#scope.now(), holder, ttlMs])) as [string, number, number] | null;
+    const raw = (await this.#scope.run('pool_acquire', this.base(pool), [this.#scope.nowArg(), holder, ttlMs])) as [string, number, number] | null;
     return raw && { pool, item: raw[0], token: Number(raw[1]), expiresAt: Number(raw[2]) };
   }
 
-  async renew(pool: string, item: string, token: number, ttlMs: number): Promise<boolean> {
-    const code = await this.#scope.run('pool_renew', this.base(pool), [this.#scope.now(), item, token, ttlMs]);
-    return decode(POOL_RENEW_CODES, code) === 'ok';
+  async renew(pool: string, item: string, token: number, ttlMs: number): Promise<number | null> {
+    const [code, expiresAt] = (await this.#scope.run('pool_renew', this.base(pool), [this.#scope.nowArg(), item, token, ttlMs])) as [string, number?];
+    return decode(POOL_RENEW_CODES, code) === 'ok' ? Number(expiresAt) : null;
   }
 
   async release(pool: string, item: string, token: number): Promise<'released' | 'not-held'> {
@@ -89,8 +90,7 @@ export class RedisPools {
   }
 
   async reclaimExpired(): Promise<number> {
-    const now = this.#scope.now();
-    const counts = await Promise.all((await this.names()).map((pool) => this.#scope.run('pool_reclaim', this.base(pool), [now])));
+    const counts = await Promise.all((await this.names()).map((pool) => this.#scope.run('pool_reclaim', this.base(pool), [this.#scope.nowArg()])));
     return counts.reduce<number>((sum, n) => sum + (n as number), 0);
   }
 }

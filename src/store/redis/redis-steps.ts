@@ -13,7 +13,8 @@ import type { ScriptName } from './scripts.js';
 export interface StepScope {
   client: Client;
   description: string;
-  now(): number;
+  /** The scripts' `now` argument ('' for Redis' TIME). */
+  nowArg(): string;
   locator: JobLocator;
   run(name: ScriptName, base: string, args: (string | number)[]): Promise<unknown>;
 }
@@ -39,7 +40,7 @@ export class RedisSteps {
   async put(id: string, token: number, name: string, resultJson: string): Promise<StepOutcome> {
     const queue = await this.#scope.locator.locate(id);
     if (queue === undefined) return MISSING;
-    const args = [this.#scope.now(), id, token, name, resultJson];
+    const args = [this.#scope.nowArg(), id, token, name, resultJson];
     const [code, recorded] = (await this.#scope.run('step_put', this.#scope.locator.base(queue), args)) as [string, string?];
     return stepOutcome(code, recorded);
   }

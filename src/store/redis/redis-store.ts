@@ -15,8 +15,12 @@
  * for another queue goes through the outbox of the finishing job's slot (see redis-outbox.ts).
  * Pools have their own tag per pool (redis-pools.ts); counters are kept per slot and summed.
  *
- * Times come from the store's clock (passed to scripts), never Redis' own, so every process
- * and the tests' fake clock agree on what is due.
+ * One clock: every time decision (is a job due, has a lease lapsed, is a key still held, has a
+ * pool item lapsed) is made inside the script, on Redis' own clock (`TIME`), so workers on hosts
+ * whose clocks disagree never take healthy work from each other; the adapter sends durations,
+ * never its `now`. A test clock given as `clock` replaces TIME (its reading is passed as `now`).
+ * In a Cluster each master's clock decides for its slots: a job, its lease and its key always
+ * share one slot.
  */
 import type { Cluster, Redis } from 'ioredis';
 import { toJson } from '../../message.js';
@@ -64,7 +68,8 @@ export class RedisStore implements Store {
   readonly #client: Client;
   readonly #wakeups: RedisWakeups;
   readonly #prefix: string;
-  readonly #now: () => number;
+  /** The test clock, when one was given; else the scripts read Redis' TIME. */
+  readonly #clock: (() => number) | undefined;
   readonly #revokedTtlMs: number;
   readonly #locator: JobLocator;
   readonly #views: RedisViews;
@@ -76,7 +81,7 @@ export class RedisStore implements Store {
 
   constructor(options: RedisStoreOptions = {}) {
     this.#prefix = options.prefix ?? 'conveyor';
-    this.#now = options.clock ?? Date.now;
+    this.#clock = options.clock;
     this.#revokedTtlMs = options.revokedTtlMs ?? DAY_MS;
     this.description = describeTarget(options, this.#prefix);
     this.#client = connect(options);
@@ -84,9 +89,9 @@ export class RedisStore implements Store {
     defineScripts(this.#client);
     this.#wakeups = new RedisWakeups(this.#client, this.description);
     this.#locator = new JobLocator(this.#client, this.description, this.#prefix);
-    this.#views = new RedisViews(this.#client, this.description, this.#locator, this.#now);
+    this.#views = new RedisViews(this.#client, this.description, this.#locator, () => this.#storeNow());
     const scope = {
-      client: this.#client, description: this.description, prefix: this.#prefix, now: this.#now,
+      client: this.#client, description: this.description, prefix: this.#prefix, nowArg: () => this.#nowArg(),
       run: (name: ScriptName, base: string, args: (string | number)[]) => this.#runOn(name, base, args),
     };
     const locator = this.#locator;
@@ -95,6 +100,18 @@ export class RedisStore implements Store {
     this.#steps = new RedisSteps({ ...scope, locator });
     this.#workers = new RedisWorkers(scope);
     this.#ticks = new RedisScheduleTicks(scope);
+  }
+
+  /** The `now` argument of every script: the test clock's reading, or '' for Redis' TIME. */
+  #nowArg(): string {
+    return this.#clock ? String(this.#clock()) : '';
+  }
+
+  /** The store's clock here, for reads that are not decisions (a timer until a job is due, a view). */
+  async #storeNow(): Promise<number> {
+    if (this.#clock) return this.#clock();
+    const [seconds, micros] = await call(this.description, () => this.#client.time());
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
   }
 
   #wakeChannel(queue: string): string {
@@ -123,7 +140,7 @@ export class RedisStore implements Store {
     const byQueue = groupBy(jobs.map((job, index) => ({ job, index })), (e) => e.job.queue);
     await Promise.all([...byQueue].map(async ([queue, entries]) => {
       await this.#locator.addQueue(queue);
-      const args: (string | number)[] = [this.#now(), this.#wakeChannel(queue)];
+      const args: (string | number)[] = [this.#nowArg(), this.#wakeChannel(queue)];
       for (const { job } of entries) pushJob(args, job);
       const answers = enqueueResults(entries.map((e) => e.job.id), (await this.#run('enqueue', queue, args)) as [string[], string[]]);
       entries.forEach(({ index }, i) => {
@@ -151,24 +168,23 @@ export class RedisStore implements Store {
 
   async #reserve(params: ReserveParams): Promise<ReservedJob[]> {
     if (params.limit <= 0 || params.queues.length === 0) return [];
-    const now = this.#now();
-    if (params.queues.length === 1) return this.#take(params.queues[0]!, params.limit, params, now);
+    if (params.queues.length === 1) return this.#take(params.queues[0]!, params.limit, params);
     // Across queues: read each queue's head, merge by priority then run time, take each share.
     const heads = await Promise.all(params.queues.map(async (queue) => {
-      const flat = (await this.#run('peek', queue, [now, params.limit])) as string[];
+      const flat = (await this.#run('peek', queue, [this.#nowArg(), params.limit])) as string[];
       const entries = [];
       for (let i = 0; i < flat.length; i += 2) entries.push({ queue, member: flat[i]!, score: Number(flat[i + 1]) });
       return entries;
     }));
     const order = heads.flat().sort((a, b) => a.score - b.score || (a.member < b.member ? -1 : a.member > b.member ? 1 : 0)).slice(0, params.limit);
     const shares = groupBy(order, (e) => e.queue);
-    const taken = await Promise.all([...shares].map(([queue, entries]) => this.#take(queue, entries.length, params, now)));
+    const taken = await Promise.all([...shares].map(([queue, entries]) => this.#take(queue, entries.length, params)));
     const rank = new Map(order.map((e, i) => [e.member.slice(32), i]));
     return taken.flat().sort((a, b) => (rank.get(a.id) ?? Infinity) - (rank.get(b.id) ?? Infinity));
   }
 
-  async #take(queue: string, limit: number, params: ReserveParams, now: number): Promise<ReservedJob[]> {
-    const [raw, outboxed] = (await this.#run('reserve', queue, [now, params.workerId, limit, params.leaseMs, this.#revokedTtlMs, this.#prefix])) as [Raw[], number];
+  async #take(queue: string, limit: number, params: ReserveParams): Promise<ReservedJob[]> {
+    const [raw, outboxed, now] = (await this.#run('reserve', queue, [this.#nowArg(), params.workerId, limit, params.leaseMs, this.#revokedTtlMs, this.#prefix])) as [Raw[], number, number];
     if (outboxed > 0) await this.#outbox.relay([queue]);
     return this.#reserved(queue, raw, params.leaseMs, now);
   }
@@ -180,7 +196,6 @@ export class RedisStore implements Store {
   async jobsSettleAndReserve(params: { settlements: readonly Settlement[]; reserve: ReserveParams | null }): Promise<SettleAndReserveResult> {
     checks.checkSettlements(params.settlements);
     if (params.reserve) checks.checkReserve(params.reserve);
-    const now = this.#now();
     const outcomes: WriteOutcome[] = new Array(params.settlements.length);
     const groups = await this.#locator.byQueue(params.settlements, outcomes);
     const reserve = params.reserve;
@@ -190,10 +205,10 @@ export class RedisStore implements Store {
     await Promise.all([...groups].map(async ([queue, entries]) => {
       const limit = queue === combined ? reserve!.limit : 0;
       const args: (string | number)[] = [
-        now, this.#settledChannel, this.#wakeChannel(queue), this.#revokedTtlMs, limit, reserve?.workerId ?? '', reserve?.leaseMs ?? 0, this.#prefix,
+        this.#nowArg(), this.#settledChannel, this.#wakeChannel(queue), this.#revokedTtlMs, limit, reserve?.workerId ?? '', reserve?.leaseMs ?? 0, this.#prefix,
       ];
       for (const { item } of entries) pushSettlement(args, item);
-      const [codes, raw, outboxed] = (await this.#run('settle', queue, args)) as [string[], Raw[], number];
+      const [codes, raw, outboxed, now] = (await this.#run('settle', queue, args)) as [string[], Raw[], number, number];
       if (outboxed > 0) await this.#outbox.relay([queue]);
       entries.forEach(({ item, index }, i) => {
         outcomes[index] = fenceOutcome(item.id, codes[i]!);
@@ -206,10 +221,9 @@ export class RedisStore implements Store {
 
   async jobsRenew(params: { leases: readonly LeaseRef[]; leaseMs: number }): Promise<WriteOutcome[]> {
     checks.checkRenew(params);
-    const leaseUntil = this.#now() + params.leaseMs;
     const outcomes: WriteOutcome[] = new Array(params.leases.length);
     await Promise.all([...(await this.#locator.byQueue(params.leases, outcomes))].map(async ([queue, entries]) => {
-      const codes = (await this.#run('renew', queue, [leaseUntil, ...entries.flatMap(({ item }) => [item.id, item.token])])) as string[];
+      const codes = (await this.#run('renew', queue, [this.#nowArg(), params.leaseMs, ...entries.flatMap(({ item }) => [item.id, item.token])])) as string[];
       entries.forEach(({ item, index }, i) => (outcomes[index] = fenceOutcome(item.id, codes[i]!)));
     }));
     return outcomes;
@@ -221,7 +235,7 @@ export class RedisStore implements Store {
     const queue = await this.#locator.locate(params.id);
     if (queue === undefined) return 'missing';
     const error = toJson({ type: 'RevokedError', message: params.reason ?? 'revoked' }, 'error');
-    const args = [this.#now(), params.id, params.terminate ? 1 : 0, error, this.#revokedTtlMs, this.#settledChannel, this.#prefix];
+    const args = [this.#nowArg(), params.id, params.terminate ? 1 : 0, error, this.#revokedTtlMs, this.#settledChannel, this.#prefix];
     const answer = decode(REVOKE_CODES, await this.#run('revoke', queue, args));
     // Revokes are rare: look in the outbox rather than widen the script's answer.
     if (answer === 'revoked') await this.#outbox.relay([queue]);
@@ -232,15 +246,14 @@ export class RedisStore implements Store {
     checks.checkName(id, 'id');
     const queue = await this.#locator.locate(id);
     if (queue === undefined) return 'missing';
-    return decode(RETRY_CODES, await this.#run('retry_final', queue, [this.#now(), id, this.#wakeChannel(queue)]));
+    return decode(RETRY_CODES, await this.#run('retry_final', queue, [this.#nowArg(), id, this.#wakeChannel(queue)]));
   }
 
   async jobsRecoverExpired(): Promise<RecoverResult> {
-    const now = this.#now();
     const result: RecoverResult = { requeued: [], failed: [] };
     const queues = await this.#locator.queues();
     for (const queue of queues) {
-      const [requeued, failed] = (await this.#run('recover', queue, [now, this.#wakeChannel(queue), this.#prefix])) as [string[], string[], number];
+      const [requeued, failed] = (await this.#run('recover', queue, [this.#nowArg(), this.#wakeChannel(queue), this.#prefix])) as [string[], string[], number];
       result.requeued.push(...requeued);
       result.failed.push(...failed);
     }
@@ -250,10 +263,9 @@ export class RedisStore implements Store {
   }
 
   async jobsDeleteExpired(): Promise<number> {
-    const now = this.#now();
     let total = 0;
     for (const queue of await this.#locator.queues()) {
-      for (let n = 1000; n === 1000; total += n) n = (await this.#run('delete_expired', queue, [now])) as number;
+      for (let n = 1000; n === 1000; total += n) n = (await this.#run('delete_expired', queue, [this.#nowArg()])) as number;
     }
     return total;
   }
@@ -285,15 +297,16 @@ export class RedisStore implements Store {
     return this.#wakeups.wait(params.timeoutMs, params.signal, channels, () => this.#nextDue(queues));
   }
 
-  /** When the earliest scheduled job of these queues comes due, as a real-clock epoch ms. */
+  /** When the earliest scheduled job of these queues comes due, as an epoch ms of this process's clock (the timer's). */
   async #nextDue(queues: readonly string[]): Promise<number | undefined> {
-    let due: number | undefined;
+    let earliest = Infinity;
     for (const queue of queues) {
       const [, score] = await this.#client.zrange(`${this.#locator.base(queue)}scheduled`, '0', '0', 'WITHSCORES');
-      // Scores are on the store's clock; convert the distance to the real clock the timer uses.
-      if (score !== undefined) due = Math.min(due ?? Infinity, Date.now() + Number(score) - this.#now());
+      if (score !== undefined) earliest = Math.min(earliest, Number(score));
     }
-    return due;
+    if (earliest === Infinity) return undefined;
+    // Scores are on the store's clock: convert the distance, not the instant, to this process's.
+    return Date.now() + earliest - (await this.#storeNow());
   }
 
   async jobStepGet(params: { id: string; token: number; name: string }): Promise<StepOutcome> {
@@ -325,7 +338,7 @@ export class RedisStore implements Store {
     return this.#pools.acquire(params.pool, params.holder, params.ttlMs);
   }
 
-  async poolRenew(params: { pool: string; item: string; token: number; ttlMs: number }): Promise<boolean> {
+  async poolRenew(params: { pool: string; item: string; token: number; ttlMs: number }): Promise<number | null> {
     checks.checkPoolLease(params);
     checks.checkInteger(params.ttlMs, 'ttlMs', 1);
     return this.#pools.renew(params.pool, params.item, params.token, params.ttlMs);
@@ -354,7 +367,7 @@ export class RedisStore implements Store {
     checks.checkProgress(params);
     const queue = await this.#locator.locate(params.id);
     if (queue === undefined) return { id: params.id, ok: false, reason: 'missing', terminate: false };
-    const args = [this.#now(), params.id, params.token, String(params.fraction), params.infoJson ?? ''];
+    const args = [this.#nowArg(), params.id, params.token, String(params.fraction), params.infoJson ?? ''];
     return fenceOutcome(params.id, (await this.#run('progress', queue, args)) as string);
   }
 

@@ -13,9 +13,10 @@ export class RedisViews {
   readonly #client: Client;
   readonly #description: string;
   readonly #locator: JobLocator;
-  readonly #now: () => number;
+  readonly #now: () => Promise<number>;
 
-  constructor(client: Client, description: string, locator: JobLocator, now: () => number) {
+  /** @param now the store's clock (a view compares times, it decides nothing). */
+  constructor(client: Client, description: string, locator: JobLocator, now: () => Promise<number>) {
     this.#client = client;
     this.#description = description;
     this.#locator = locator;
@@ -60,7 +61,7 @@ export class RedisViews {
 
   async queueStats(): Promise<QueueStats[]> {
     const stats: QueueStats[] = [];
-    const now = this.#now();
+    const now = await this.#now();
     for (const queue of (await this.#locator.queues()).sort()) {
       const counts = await call(this.#description, () => this.#client.hgetall(`${this.#locator.base(queue)}counts`));
       const entry = { queue, counts: Object.fromEntries(JOB_STATES.map((s) => [s, Number(counts[s] ?? 0)])) as QueueStats['counts'], nextDueAt: null };

@@ -1,8 +1,9 @@
 /**
  * The worker registry on Redis, under its own hash tag `<prefix>:{workers}:` (it belongs to no
  * queue): `info` maps a worker id to its WorkerInfo JSON, `expiry` scores each id by its last
- * heartbeat + ttl. Listed while the expiry is not past (store clock); expired entries are
- * deleted at the next heartbeat. Key layout: lua/include/lib.lua.
+ * heartbeat + ttl, both on the store's clock (the script sets `lastSeenAt`). Listed while the
+ * expiry is not past; expired entries are deleted at the next heartbeat. Key layout:
+ * lua/include/lib.lua.
  */
 import type { WorkerInfo } from '../store.js';
 import type { ScriptName } from './scripts.js';
@@ -10,7 +11,8 @@ import type { ScriptName } from './scripts.js';
 /** What the registry needs from its store. */
 export interface WorkersScope {
   prefix: string;
-  now(): number;
+  /** The scripts' `now` argument ('' for Redis' TIME). */
+  nowArg(): string;
   run(name: ScriptName, base: string, args: (string | number)[]): Promise<unknown>;
 }
 
@@ -24,17 +26,16 @@ export class RedisWorkers {
   }
 
   async heartbeat(worker: Omit<WorkerInfo, 'lastSeenAt'>, ttlMs: number): Promise<void> {
-    const now = this.#scope.now();
     // Only the contract's fields, in one order, whatever else the caller's object carries.
-    const info: WorkerInfo = {
+    const info: Omit<WorkerInfo, 'lastSeenAt'> = {
       id: worker.id, hostname: worker.hostname, pid: worker.pid, queues: worker.queues, concurrency: worker.concurrency,
-      startedAt: worker.startedAt, lastSeenAt: now, active: worker.active, counts: worker.counts,
+      startedAt: worker.startedAt, active: worker.active, counts: worker.counts,
     };
-    await this.#scope.run('worker_heartbeat', this.#base, [now, worker.id, JSON.stringify(info), ttlMs]);
+    await this.#scope.run('worker_heartbeat', this.#base, [this.#scope.nowArg(), worker.id, JSON.stringify(info), ttlMs]);
   }
 
   async list(): Promise<WorkerInfo[]> {
-    const infos = (await this.#scope.run('workers_list', this.#base, [this.#scope.now()])) as string[];
+    const infos = (await this.#scope.run('workers_list', this.#base, [this.#scope.nowArg()])) as string[];
     return infos.map((text) => JSON.parse(text) as WorkerInfo).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 

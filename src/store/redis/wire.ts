@@ -68,9 +68,14 @@ export function deliveryQueue(delivery: string): string {
   return (JSON.parse(delivery) as { j: SpecWire }).j.q;
 }
 
-/** Append a job as the enqueue script's eleven arguments. */
+/** A time as the scripts read it: epoch ms, or "+<ms>" for that long after the store's now. */
+function wireTime(at: number | null, after: number | undefined): string | number {
+  return at ?? `+${after ?? 0}`;
+}
+
+/** Append a job as the enqueue script's seven arguments. */
 export function pushJob(args: (string | number)[], job: NewJob): void {
-  args.push(job.id, job.task, job.argsJson, job.priority, job.runAt, job.maxDeliveries, jobExtras(job));
+  args.push(job.id, job.task, job.argsJson, job.priority, wireTime(job.runAt, job.delayMs), job.maxDeliveries, jobExtras(job));
 }
 
 /**
@@ -79,9 +84,10 @@ export function pushJob(args: (string | number)[], job: NewJob): void {
  */
 function jobExtras(job: NewJob): string {
   const idem = job.idempotency;
-  if (job.expiresAt === null && !idem && !job.callbacks?.length && !job.chord) return '';
+  const expires = job.expiresAt !== null || job.expiresInMs !== undefined;
+  if (!expires && !idem && !job.callbacks?.length && !job.chord) return '';
   const extras: Record<string, string> = {};
-  if (job.expiresAt !== null) extras.x = String(job.expiresAt);
+  if (expires) extras.x = String(wireTime(job.expiresAt, job.expiresInMs));
   if (idem) extras.ik = idem.key;
   if (idem && idem.ttlMs !== null) extras.it = String(idem.ttlMs);
   if (job.callbacks?.length) extras.cb = encodeCallbacks(job.callbacks);
@@ -100,7 +106,7 @@ export function pushSettlement(args: (string | number)[], s: Settlement): void {
       args.push('fail', s.id, s.token, JSON.stringify(s.error), '');
       return;
     case 'retry':
-      args.push('retry', s.id, s.token, JSON.stringify(s.error), s.runAt);
+      args.push('retry', s.id, s.token, JSON.stringify(s.error), s.delayMs);
       return;
     case 'release':
       args.push('release', s.id, s.token, '', '');

@@ -54,8 +54,9 @@ export function poolAcquire(sql: Statements, params: { pool: string; holder: str
   return { pool: params.pool, item: free.item, token, expiresAt };
 }
 
-export function poolRenew(sql: Statements, params: { pool: string; item: string; token: number; ttlMs: number }, now: number): boolean {
-  return sql.poolRenew.run({ pool: params.pool, item: params.item, token: params.token, expiresAt: now + params.ttlMs }).changes > 0;
+export function poolRenew(sql: Statements, params: { pool: string; item: string; token: number; ttlMs: number }, now: number): number | null {
+  const expiresAt = now + params.ttlMs;
+  return sql.poolRenew.run({ pool: params.pool, item: params.item, token: params.token, expiresAt }).changes > 0 ? expiresAt : null;
 }
 
 export function poolRelease(sql: Statements, params: { pool: string; item: string; token: number }, count: Count): 'released' | 'not-held' {

@@ -15,6 +15,7 @@ import {
   type Store, type StoreOptions, type WaitParams, type WorkerInfo, type WriteOutcome,
 } from '../store.js';
 import * as checks from '../checks.js';
+import { expiresAtOf, runAtOf } from '../policy.js';
 import { openDatabase } from './database.js';
 import { keyHolder } from './dedup.js';
 import { finish, type FinishScope } from './finish.js';
@@ -95,7 +96,7 @@ export class SqliteStore implements Store {
     return this.#write(() =>
       jobs.map((job) => {
         const id = (job.idempotency && keyHolder(this.#sql, job.idempotency.key, now)) ?? job.id;
-        const created = id === job.id && this.#insert(job, now, { runAt: job.runAt, expiresAt: job.expiresAt });
+        const created = id === job.id && this.#insert(job, now, { runAt: runAtOf(job, now), expiresAt: expiresAtOf(job, now) });
         if (!created) this.#count('duplicates_suppressed_total');
         return { id, created };
       }),
@@ -212,7 +213,7 @@ export class SqliteStore implements Store {
       case 'retry': {
         const error = JSON.stringify(s.error);
         this.#sql.historyAppend.run({ id, token, now, outcome: 'retry', error });
-        return this.#sql.retry.run({ id, token, error, runAt: s.runAt }).changes;
+        return this.#sql.retry.run({ id, token, error, runAt: now + s.delayMs }).changes;
       }
       case 'release':
         this.#sql.historyAppend.run({ id, token, now, outcome: 'released', error: null });
@@ -339,7 +340,7 @@ export class SqliteStore implements Store {
     return this.#write(() => pools.poolAcquire(this.#sql, params, now, (name, n) => this.#count(name, n)), true);
   }
 
-  async poolRenew(params: { pool: string; item: string; token: number; ttlMs: number }): Promise<boolean> {
+  async poolRenew(params: { pool: string; item: string; token: number; ttlMs: number }): Promise<number | null> {
     checks.checkPoolLease(params);
     checks.checkInteger(params.ttlMs, 'ttlMs', 1);
     const now = this.#now();

@@ -1,9 +1,10 @@
 -- Add jobs to one queue, all or none. An id already stored is left as it is; a job whose
 -- idempotency key is held creates nothing and answers the holder.
 -- KEYS[1] the queue's base, `<prefix>:{<queue>}:` (every key touched starts with it)
--- ARGV[1] now (epoch ms), ARGV[2] the queue's wake channel,
--- then 7 per job: id, task, args (JSON), priority, run_at, max_deliveries, extras: '' for a plain
--- job, else a JSON object of strings with any of x (expires_at), ik (idempotency key), it (key
+-- ARGV[1] now ('' for the store's clock, see clock in lib.lua), ARGV[2] the queue's wake channel,
+-- then 7 per job: id, task, args (JSON), priority, run_at (a time: epoch ms, or "+<ms>" from now),
+-- max_deliveries, extras: '' for a plain job, else a JSON object of strings with any of x
+-- (expires_at, a time as run_at), ik (idempotency key), it (key
 -- TTL ms), cb (callbacks wire JSON), ch (chord wire JSON) — wire formats described in lib.lua.
 -- (One argument for the rare fields: a bulk enqueue of plain jobs sends and parses no empties.)
 -- Returns: { codes, holders }: one code per job, CREATED | EXISTS (id already stored) | HELD (the
@@ -11,7 +12,7 @@
 -- 1,000 answers). Every EXISTS and HELD counts duplicates_suppressed_total.
 -- @include lib
 local base = KEYS[1]
-local now = tonumber(ARGV[1])
+local now = clock(ARGV[1])
 local PER_JOB = 7
 local PLAIN = {}
 
@@ -31,7 +32,7 @@ end
 -- rollback), so every argument is decoded and every number read before the first write.
 local jobs = {}
 for i = 3, #ARGV, PER_JOB do
-  local priority, run_at = tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
+  local priority, run_at = tonumber(ARGV[i + 3]), at_time(ARGV[i + 4], now)
   if not priority or not run_at or not tonumber(ARGV[i + 5]) then
     return redis.error_reply('CONVEYOR_BAD_INPUT job ' .. ARGV[i] .. ': priority, run_at and max_deliveries must be numbers')
   end
@@ -42,6 +43,10 @@ for i = 3, #ARGV, PER_JOB do
       return redis.error_reply('CONVEYOR_BAD_INPUT job ' .. ARGV[i] .. ': its extras are not readable JSON')
     end
     extras = value
+    if extras.x then
+      extras.x = at_time(extras.x, now)
+      if not extras.x then return redis.error_reply('CONVEYOR_BAD_INPUT job ' .. ARGV[i] .. ': its expiry is not a time') end
+    end
     -- Callbacks and chord are decoded again when the job finishes: make sure they will decode.
     for _, wire in ipairs({ extras.cb or 'null', extras.ch or 'null' }) do
       if not pcall(cjson.decode, wire) then
@@ -75,8 +80,8 @@ for _, job in ipairs(jobs) do
   if holder then
     suppressed = suppressed + 1
   else
-    redis.call('HSET', key, 't', ARGV[i + 1], 's', 'PENDING', 'a', ARGV[i + 2], 'p', ARGV[i + 3], 'r', ARGV[i + 4],
-      'e', ARGV[1], 'md', ARGV[i + 5], 'sq', seq, 'at', 1)
+    redis.call('HSET', key, 't', ARGV[i + 1], 's', 'PENDING', 'a', ARGV[i + 2], 'p', ARGV[i + 3], 'r', job.run_at,
+      'e', now, 'md', ARGV[i + 5], 'sq', seq, 'at', 1)
     -- The rare fields, only when present (JobRecord decodes an absent field as none).
     if extras ~= PLAIN then
       local fields = {}
@@ -90,9 +95,9 @@ for _, job in ipairs(jobs) do
     end
     if ik then redis.call('HSET', base .. 'idem', ik, id) end
     if job.run_at <= now then
-      zadd(base .. 'ready', -job.priority, ready_member(ARGV[i + 4], seq, id))
+      zadd(base .. 'ready', -job.priority, ready_member(job.run_at, seq, id))
     else
-      zadd(base .. 'scheduled', ARGV[i + 4], id)
+      zadd(base .. 'scheduled', job.run_at, id)
     end
     out[#out + 1] = 'CREATED'
     created = created + 1

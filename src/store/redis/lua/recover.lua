@@ -1,12 +1,12 @@
 -- Return jobs whose lease has passed to their queue, or fail them when their deliveries ran out.
 -- KEYS[1] the queue's base
--- ARGV[1] now, ARGV[2] wake channel, ARGV[3] key prefix
+-- ARGV[1] now ('' for the store's clock), ARGV[2] wake channel, ARGV[3] key prefix
 -- Returns: { {requeued ids}, {failed ids}, deliveries left in the outbox }
 -- @include lib
 local base = KEYS[1]
-local now = tonumber(ARGV[1])
+local now = clock(ARGV[1])
 prefix = ARGV[3]
-local expired = redis.call('ZRANGEBYSCORE', base .. 'leased', '-inf', '(' .. ARGV[1], 'LIMIT', 0, 1000)
+local expired = redis.call('ZRANGEBYSCORE', base .. 'leased', '-inf', '(' .. now, 'LIMIT', 0, 1000)
 local requeued, failed = {}, {}
 for _, id in ipairs(expired) do
   local key = base .. 'job:' .. id
@@ -15,13 +15,13 @@ for _, id in ipairs(expired) do
   if tonumber(f[1]) >= tonumber(f[2]) then
     local err = cjson.encode({ type = 'WorkerLostError', code = 'WORKER_LOST', message = 'job ' .. id .. ' was delivered ' .. f[1] ..
       ' times and its worker was lost each time (killed, crashed or frozen past its lease); giving up' })
-    redis.call('HSET', key, 's', 'FAILURE', 'err', err, 'f', ARGV[1])
+    redis.call('HSET', key, 's', 'FAILURE', 'err', err, 'f', now)
     redis.call('ZADD', base .. 'failed', f[5], id)
     count(base, 'STARTED', 'FAILURE')
     finish(base, id, key, 'FAILURE', now)
     failed[#failed + 1] = id
   else
-    history_append(key, f[6], f[7] or '1', ARGV[1], 'lost', nil)
+    history_append(key, f[6], f[7] or '1', now, 'lost', nil)
     redis.call('HSET', key, 's', 'PENDING')
     enqueue_waiting(base, id, f[3], f[4], f[5], now)
     count(base, 'STARTED', 'PENDING')

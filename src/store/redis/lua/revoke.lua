@@ -1,7 +1,7 @@
 -- Cancel a job that is not final; a running one loses its lease at once. It fires its
 -- callbacks for REVOKED (deliveries bound for other queues stay in the outbox for the adapter).
 -- KEYS[1] the queue's base
--- ARGV[1] now, ARGV[2] id, ARGV[3] terminate (0/1), ARGV[4] error JSON, ARGV[5] revoked TTL ms,
+-- ARGV[1] now ('' for the store's clock), ARGV[2] id, ARGV[3] terminate (0/1), ARGV[4] error JSON, ARGV[5] revoked TTL ms,
 -- ARGV[6] settled channel, ARGV[7] key prefix
 -- Returns: REVOKED | FINAL | MISSING
 -- @include lib
@@ -20,11 +20,12 @@ else
   redis.call('ZREM', base .. 'ready', ready_member(f[2], f[3], id))
   redis.call('ZREM', base .. 'scheduled', id)
 end
-local keep = tonumber(ARGV[1]) + tonumber(ARGV[5])
-redis.call('HSET', key, 's', 'REVOKED', 'tm', ARGV[3], 'err', ARGV[4], 'f', ARGV[1], 'ku', keep)
+local now = clock(ARGV[1])
+local keep = now + tonumber(ARGV[5])
+redis.call('HSET', key, 's', 'REVOKED', 'tm', ARGV[3], 'err', ARGV[4], 'f', now, 'ku', keep)
 redis.call('ZADD', base .. 'kept', keep, id)
 count(base, state, 'REVOKED')
-finish(base, id, key, 'REVOKED', tonumber(ARGV[1]))
+finish(base, id, key, 'REVOKED', now)
 redis.call('PUBLISH', ARGV[6], 'revoked')
 flush_counts(base)
 return 'REVOKED'

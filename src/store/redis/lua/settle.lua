@@ -2,16 +2,16 @@
 -- reserve the next jobs — one round trip and one atomic step for a worker's whole batch.
 -- A job made final fires its callbacks and chord mark here (see finish in lib.lua).
 -- KEYS[1] the queue's base
--- ARGV[1] now, ARGV[2] settled channel, ARGV[3] wake channel, ARGV[4] revoked TTL ms,
+-- ARGV[1] now ('' for the store's clock), ARGV[2] settled channel, ARGV[3] wake channel, ARGV[4] revoked TTL ms,
 -- ARGV[5] reserve limit (0: do not reserve), ARGV[6] worker id, ARGV[7] lease ms, ARGV[8] key prefix,
 -- then 5 per settlement: kind (complete | complete_null | fail | retry | release), id, token,
 -- payload (result JSON for complete, error JSON for fail/retry, '' otherwise),
--- number (result TTL ms for complete*, run_at for retry, '' otherwise)
+-- number (result TTL ms for complete*, the delay ms before the next attempt for retry, '' otherwise)
 -- Returns: { {code per settlement: OK | STALE | REVOKED | REVOKED_TERMINATE | FINAL | MISSING},
--- reserved jobs (as take in lib.lua), deliveries left in the outbox }
+-- reserved jobs (as take in lib.lua), deliveries left in the outbox, now }
 -- @include lib
 local base = KEYS[1]
-local now = tonumber(ARGV[1])
+local now = clock(ARGV[1])
 prefix = ARGV[8]
 local codes = {}
 local woke = false
@@ -20,7 +20,7 @@ local stale = 0
 for i = 9, #ARGV, 5 do
   local kind, num = ARGV[i], ARGV[i + 4]
   if not tonumber(ARGV[i + 2]) or ((kind == 'complete' or kind == 'complete_null' or kind == 'retry') and not tonumber(num)) then
-    return redis.error_reply('CONVEYOR_BAD_INPUT settlement of job ' .. ARGV[i + 1] .. ': its token, TTL or run time is not a number')
+    return redis.error_reply('CONVEYOR_BAD_INPUT settlement of job ' .. ARGV[i + 1] .. ': its token, TTL or delay is not a number')
   end
 end
 for i = 9, #ARGV, 5 do
@@ -51,14 +51,15 @@ for i = 9, #ARGV, 5 do
       count(base, 'STARTED', 'FAILURE')
       final = 'FAILURE'
     elseif kind == 'retry' then
-      history_append(key, token, f[7] or '1', ARGV[1], 'retry', payload)
-      redis.call('HSET', key, 's', 'RETRY', 'err', payload, 'r', num, 'at', tonumber(f[7] or '1') + 1, 'd', 0)
+      local run_at = now + tonumber(num)
+      history_append(key, token, f[7] or '1', now, 'retry', payload)
+      redis.call('HSET', key, 's', 'RETRY', 'err', payload, 'r', run_at, 'at', tonumber(f[7] or '1') + 1, 'd', 0)
       redis.call('HDEL', key, 'l')
-      enqueue_waiting(base, id, f[5], num, f[4], now)
+      enqueue_waiting(base, id, f[5], run_at, f[4], now)
       count(base, 'STARTED', 'RETRY')
       woke = true
     else -- release: back in line where it was, the delivery not counted
-      history_append(key, token, f[7] or '1', ARGV[1], 'released', nil)
+      history_append(key, token, f[7] or '1', now, 'released', nil)
       redis.call('HSET', key, 's', 'PENDING', 'd', tonumber(f[8]) - 1)
       redis.call('HDEL', key, 'l')
       enqueue_waiting(base, id, f[5], f[6], f[4], now)
@@ -78,4 +79,4 @@ local limit = tonumber(ARGV[5])
 if limit > 0 then jobs = take(base, now, ARGV[6], limit, tonumber(ARGV[7]), tonumber(ARGV[4])) end
 flush_sets()
 flush_counts(base)
-return { codes, jobs, outboxed }
+return { codes, jobs, outboxed, now }

@@ -49,6 +49,25 @@
 --   ticks      HASH  schedule name -> the last tick (epoch ms) beat fired
 -- Outside any tag: `<prefix>:queues` SET and `<prefix>:pools` SET, the names in use.
 
+-- The store's clock, in epoch ms: Redis' own (TIME), read inside the script that decides, so
+-- every process agrees on what is due and what has lapsed whatever its host's clock says. A
+-- test passes its fake clock's reading instead (ARGV `now`, '' when none). Redis 5 and later
+-- replicate a script's effects, not the script, so reading TIME before writing is allowed.
+local function clock(now_arg)
+  if now_arg ~= '' then return tonumber(now_arg) end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- A time argument: epoch ms, or "+<ms>" for that long after `now` (a countdown, an expiry in).
+local function at_time(v, now)
+  if string.sub(v, 1, 1) == '+' then
+    local after = tonumber(string.sub(v, 2))
+    return after and now + after
+  end
+  return tonumber(v)
+end
+
 -- The store's key prefix: set by every script that may finish a job (a callback bound for
 -- another queue needs that queue's base and wake channel).
 local prefix = ''
