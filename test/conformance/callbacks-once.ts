@@ -59,6 +59,17 @@ function onceTests(test: TestFn): void {
     assert.deepEqual(await h.counters(), counters({ callbacks_deduplicated_total: 1 }));
   });
 
+  test('callbacks: a callback whose id is stored in another queue is not enqueued, and counts', async (h) => {
+    const existing = newJob({ queue: 'elsewhere', argsJson: '["mine"]' });
+    await h.store.jobsEnqueue([existing]);
+    const cb = callback('success', { id: existing.id, queue: 'callbacks', argsJson: '["theirs"]' }, true);
+    await h.enqueue({ callbacks: [cb] });
+    await h.completeOne();
+    assert.deepEqual(await h.store.jobGet(existing.id), pendingRecord(existing, T0));
+    assert.deepEqual(await h.reserve({ queues: ['callbacks'] }), []);
+    assert.deepEqual(await h.counters(), counters({ callbacks_deduplicated_total: 1 }));
+  });
+
   test('callbacks: a callback with callbacks of its own fires them when it finishes', async (h) => {
     const grandchild = callback('success', { task: 'test.grandchild', argsJson: '["g"]' }, true);
     const child = callback('success', { task: 'test.child', argsJson: '[]', callbacks: [grandchild] }, true);

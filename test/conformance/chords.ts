@@ -126,6 +126,16 @@ function successTests(test: TestFn): void {
     assert.deepEqual(await h.counters(), counters({ callbacks_deduplicated_total: 1 }));
   });
 
+  test('chords: a callback whose id is stored in another queue is not enqueued, and counts', async (h) => {
+    const existing = newJob({ queue: 'elsewhere', argsJson: '["mine"]' });
+    await h.store.jobsEnqueue([existing]);
+    await h.enqueue(...members(callbackJob({ id: existing.id, queue: 'chord-cb' }), 1));
+    await h.completeOne('1');
+    assert.deepEqual(await h.store.jobGet(existing.id), pendingRecord(existing, T0));
+    assert.deepEqual(await h.reserve({ queues: ['chord-cb'] }), []);
+    assert.deepEqual(await h.counters(), counters({ callbacks_deduplicated_total: 1 }));
+  });
+
   test('chords: a member’s result counts even after the member was deleted past its result TTL', async (h) => {
     const cb = callbackJob({ argsJson: '[]' });
     const [m0] = await h.enqueue(...members(cb, 2, [{ priority: 1 }, {}]));

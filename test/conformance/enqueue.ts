@@ -1,6 +1,6 @@
 /** Conformance: `jobsEnqueue` (all or none) and `jobGet` (exactly what was enqueued). */
 import assert from 'node:assert/strict';
-import { SECOND, T0, newJob, pendingRecord, type TestFn } from './harness.js';
+import { complete, counters, HOUR, jobCount, SECOND, T0, newJob, pendingRecord, type TestFn } from './harness.js';
 
 export function enqueueTests(test: TestFn): void {
   test('enqueue answers created:true for each job, in order', async (h) => {
@@ -72,5 +72,38 @@ export function enqueueTests(test: TestFn): void {
       { id: a.id, created: false },
     ]);
     assert.deepEqual(await h.store.jobGet(a.id), pendingRecord(a, T0));
+  });
+
+  test('an id stored in one queue is not created again in another: created:false, counted, the first untouched', async (h) => {
+    const first = newJob({ queue: 'mail', argsJson: '["first"]' });
+    await h.store.jobsEnqueue([first]);
+    assert.deepEqual(await h.store.jobsEnqueue([{ ...first, queue: 'sms', argsJson: '["second"]' }]), [{ id: first.id, created: false }]);
+    assert.deepEqual(await h.store.jobGet(first.id), pendingRecord(first, T0));
+    assert.deepEqual(await h.reserve({ queues: ['sms'] }), []);
+    assert.deepEqual((await h.store.queueStats()).map((q) => q.queue), ['mail']);
+    assert.deepEqual(await h.counters(), counters({ duplicates_suppressed_total: 1 }));
+    // Settled through its id, the job is the one in its own queue.
+    const job = await h.reserveOne({ queues: ['mail'] });
+    assert.deepEqual(await h.settle(complete(job)), { id: first.id, ok: true });
+    assert.equal((await h.get(first.id)).state, 'SUCCESS');
+  });
+
+  test('one id twice in a batch, for two queues: the first is created, the second answers created:false', async (h) => {
+    const a = newJob({ queue: 'mail' });
+    assert.deepEqual(await h.store.jobsEnqueue([a, { ...a, queue: 'sms' }]), [{ id: a.id, created: true }, { id: a.id, created: false }]);
+    assert.equal((await h.get(a.id)).queue, 'mail');
+    assert.equal(await jobCount(h), 1);
+  });
+
+  test('an id whose job was deleted (past its result TTL, or purged) can be sent again, to any queue', async (h) => {
+    const [done, waiting] = await h.enqueue({ queue: 'mail' }, { queue: 'mail', runAt: T0 + HOUR });
+    await h.settle(complete(await h.reserveOne({ queues: ['mail'] }), '1', SECOND));
+    h.advance(SECOND + 1);
+    assert.equal(await h.store.jobsDeleteExpired(), 1);
+    assert.equal(await h.store.queuePurge('mail'), 1);
+    assert.deepEqual(await h.store.jobsEnqueue([{ ...done!, queue: 'sms' }, { ...waiting!, queue: 'push' }]), [
+      { id: done!.id, created: true }, { id: waiting!.id, created: true },
+    ]);
+    assert.deepEqual([(await h.get(done!.id)).queue, (await h.get(waiting!.id)).queue], ['sms', 'push']);
   });
 }

@@ -12,6 +12,8 @@ import { ALL_TEST_KEYS, assertRedisReachable, deleteKeys, SHARED_REDIS_URL, uniq
 describe('Redis Lua scripts, called directly', () => {
   const client = new Redis(SHARED_REDIS_URL);
   const prefix = uniquePrefix();
+  /** The id registry on a single Redis (redis-ids.ts). */
+  const ids = `${prefix}:ids`;
   const base = `${prefix}:{emails}:`;
   /** enqueue.lua's eleven arguments of a job with no key, callbacks or chord. */
   const job = (id: string, args = '[]', priority = 0, runAt = now) => [id, 'send', args, priority, runAt, 5, ''];
@@ -26,11 +28,11 @@ describe('Redis Lua scripts, called directly', () => {
   });
 
   it('enqueue answers CREATED per new job and EXISTS for an id already stored; reserve leases by priority', async () => {
-    const created = await runScript(client, 'enqueue', base, [now, 'wake', ...job('a', '["x"]'), ...job('b', '["y"]', 7), ...job('a')]);
+    const created = await runScript(client, 'enqueue', base, [now, 'wake', prefix, ids, ...job('a', '["x"]'), ...job('b', '["y"]', 7), ...job('a')]);
     assert.deepEqual(created, [['CREATED', 'CREATED', 'EXISTS'], []]);
     assert.equal(await client.hget(`${base}counts`, 'PENDING'), '2');
     assert.equal(await client.hget(`${base}counters`, 'duplicates_suppressed_total'), '1');
-    const [taken, outboxed] = (await runScript(client, 'reserve', base, [now, 'w1', 10, 30_000, 86_400_000, prefix])) as [unknown[][], number];
+    const [taken, outboxed] = (await runScript(client, 'reserve', base, [now, 'w1', 10, 30_000, 86_400_000, prefix, ids])) as [unknown[][], number];
     assert.deepEqual(taken.map((j) => j.slice(0, 6)), [['b', 'send', '["y"]', '1', 1, 1], ['a', 'send', '["x"]', '1', 1, 1]]);
     assert.equal(taken[0]![7], null, 'no parent');
     assert.equal(outboxed, 0);
@@ -38,9 +40,9 @@ describe('Redis Lua scripts, called directly', () => {
   });
 
   it('settle answers a named code per settlement, fenced by token, and reserves in the same call', async () => {
-    await runScript(client, 'enqueue', base, [now, 'wake', ...job('c')]);
+    await runScript(client, 'enqueue', base, [now, 'wake', prefix, ids, ...job('c')]);
     const [codes, jobs, outboxed] = (await runScript(client, 'settle', base, [
-      now, 'settled', 'wake', 86_400_000, 5, 'w1', 30_000, prefix,
+      now, 'settled', 'wake', 86_400_000, 5, 'w1', 30_000, prefix, ids,
       'complete', 'a', '1', '{"ok":true}', 3_600_000,
       'fail', 'b', '99', '{"type":"Error","message":"x"}', '',
       'complete', 'nope', '1', 'null', 3_600_000,
@@ -51,39 +53,41 @@ describe('Redis Lua scripts, called directly', () => {
     assert.equal(await client.hget(`${base}counters`, 'stale_writes_refused_total'), '1');
     assert.equal(await client.hget(`${base}job:a`, 's'), 'SUCCESS');
     assert.equal(await client.hget(`${base}job:a`, 'res'), '{"ok":true}');
-    const again = (await runScript(client, 'settle', base, [now, 'settled', 'wake', 86_400_000, 0, '', 0, prefix, 'complete', 'a', '1', '1', 1])) as [string[]];
+    const again = (await runScript(client, 'settle', base, [now, 'settled', 'wake', 86_400_000, 0, '', 0, prefix, ids, 'complete', 'a', '1', '1', 1])) as [string[]];
     assert.deepEqual(again[0], ['FINAL']);
   });
 
   it('revoke answers REVOKED then FINAL, and a revoked holder gets REVOKED_TERMINATE', async () => {
     const error = '{"type":"RevokedError","message":"by test"}';
-    assert.equal(await runScript(client, 'revoke', base, [now, 'b', 1, error, 86_400_000, 'settled', prefix]), 'REVOKED');
-    assert.equal(await runScript(client, 'revoke', base, [now, 'b', 1, error, 86_400_000, 'settled', prefix]), 'FINAL');
-    assert.equal(await runScript(client, 'revoke', base, [now, 'ghost', 0, error, 86_400_000, 'settled', prefix]), 'MISSING');
+    assert.equal(await runScript(client, 'revoke', base, [now, 'b', 1, error, 86_400_000, 'settled', prefix, ids]), 'REVOKED');
+    assert.equal(await runScript(client, 'revoke', base, [now, 'b', 1, error, 86_400_000, 'settled', prefix, ids]), 'FINAL');
+    assert.equal(await runScript(client, 'revoke', base, [now, 'ghost', 0, error, 86_400_000, 'settled', prefix, ids]), 'MISSING');
     assert.deepEqual(await runScript(client, 'renew', base, [now, 60_000, 'b', '1', 'c', '1']), ['REVOKED_TERMINATE', 'OK']);
     assert.equal(await client.hget(`${base}job:c`, 'l'), String(now + 60_000), 'renewed to now + the lease');
   });
 
   it('recover returns lapsed leases to the queue, and retry_final revives a dead letter', async () => {
-    const [requeued, failed, outboxed] = (await runScript(client, 'recover', base, [now + 120_000, 'wake', prefix])) as [string[], string[], number];
+    const [requeued, failed, outboxed] = (await runScript(client, 'recover', base, [now + 120_000, 'wake', prefix, ids])) as [string[], string[], number];
     assert.deepEqual([requeued, failed, outboxed], [['c'], [], 0]);
     assert.equal(await client.hget(`${base}job:c`, 's'), 'PENDING');
     assert.equal(await runScript(client, 'retry_final', base, [now, 'b', 'wake']), 'RETRIED');
     assert.equal(await runScript(client, 'retry_final', base, [now, 'b', 'wake']), 'NOT_FINAL');
-    assert.equal(await runScript(client, 'purge', base, []), 2);
-    assert.equal(await runScript(client, 'delete_expired', base, [now + 7_200_000]), 1, 'the SUCCESS job a, past its TTL');
+    assert.deepEqual(await runScript(client, 'purge', base, [prefix, ids]), [2, 0]);
+    assert.deepEqual(await runScript(client, 'delete_expired', base, [now + 7_200_000, prefix, ids]), [1, 0], 'the SUCCESS job a, past its TTL');
   });
 
   it('scripts still run after Redis forgets them (SCRIPT FLUSH): EVALSHA falls back to EVAL', async () => {
     await client.script('FLUSH');
-    assert.deepEqual(await runScript(client, 'enqueue', base, [now, 'wake', ...job('d')]), [['CREATED'], []]);
-    assert.equal(await runScript(client, 'purge', base, []), 1);
+    assert.deepEqual(await runScript(client, 'enqueue', base, [now, 'wake', prefix, ids, ...job('d')]), [['CREATED'], []]);
+    assert.deepEqual(await runScript(client, 'purge', base, [prefix, ids]), [1, 0]);
   });
 });
 
 describe('Redis Lua scripts of exactly-once effects, called directly', () => {
   const client = new Redis(SHARED_REDIS_URL);
   const prefix = uniquePrefix();
+  /** The id registry on a single Redis (redis-ids.ts). */
+  const ids = `${prefix}:ids`;
   const orders = `${prefix}:{orders}:`;
   const receipts = `${prefix}:{receipts}:`;
   const printers = `${prefix}:{pool:printers}:`;
@@ -96,9 +100,9 @@ describe('Redis Lua scripts of exactly-once effects, called directly', () => {
   };
   const counter = async (base: string, name: string) => Number((await client.hget(`${base}counters`, name)) ?? 0);
   const reserve = async (base: string, limit = 10) =>
-    ((await runScript(client, 'reserve', base, [now, 'w1', limit, 30_000, day, prefix])) as [unknown[][], number])[0];
+    ((await runScript(client, 'reserve', base, [now, 'w1', limit, 30_000, day, prefix, ids])) as [unknown[][], number])[0];
   const settle = (base: string, ...settlement: (string | number)[]) =>
-    runScript(client, 'settle', base, [now, 'settled', 'wake', day, 0, '', 0, prefix, ...settlement]) as Promise<[string[], unknown[], number]>;
+    runScript(client, 'settle', base, [now, 'settled', 'wake', day, 0, '', 0, prefix, ids, ...settlement]) as Promise<[string[], unknown[], number]>;
   before(async () => {
     await assertRedisReachable();
     defineScripts(client);
@@ -109,27 +113,27 @@ describe('Redis Lua scripts of exactly-once effects, called directly', () => {
   });
 
   it('enqueue answers HELD with the holder id while the key is held, and counts it', async () => {
-    const answers = await runScript(client, 'enqueue', orders, [now, 'wake', ...job('k1', { key: 'order-1' }), ...job('k2', { key: 'order-1' })]);
+    const answers = await runScript(client, 'enqueue', orders, [now, 'wake', prefix, ids, ...job('k1', { key: 'order-1' }), ...job('k2', { key: 'order-1' })]);
     assert.deepEqual(answers, [['CREATED', 'HELD'], ['k1']]);
     assert.equal(await client.hget(`${orders}idem`, 'order-1'), 'k1');
     assert.equal(await counter(orders, 'duplicates_suppressed_total'), 1);
-    assert.equal(await runScript(client, 'purge', orders, []), 1);
+    assert.deepEqual(await runScript(client, 'purge', orders, [prefix, ids]), [1, 0]);
     assert.equal(await client.hget(`${orders}idem`, 'order-1'), null, 'a purged holder frees its key');
   });
 
   it('settle fires a callback bound for another queue into the outbox, and relay applies it once', async () => {
     const callbacks = encodeCallbacks([{ on: 'success', passResult: true, job: { id: 'cb1', task: 'mail', queue: 'receipts', argsJson: '[ 1.50 ]', priority: 0, maxDeliveries: 3 } }]);
-    await runScript(client, 'enqueue', orders, [now, 'wake', ...job('p1', { callbacks })]);
+    await runScript(client, 'enqueue', orders, [now, 'wake', prefix, ids, ...job('p1', { callbacks })]);
     await reserve(orders);
     const [codes, , outboxed] = await settle(orders, 'complete', 'p1', '1', '{"n":1.0}', 3_600_000);
     assert.deepEqual([codes, outboxed], [['OK'], 1]);
     const [delivery] = await client.lrange(`${orders}outbox`, 0, -1);
-    assert.equal(await runScript(client, 'relay', receipts, [now, prefix, delivery!]), 0);
+    assert.equal(await runScript(client, 'relay', receipts, [now, prefix, ids, delivery!]), 0);
     assert.equal(await client.hget(`${receipts}job:cb1`, 'a'), '[{"n":1.0},1.50 ]', 'the result spliced in as text');
     const parent = JSON.parse((await client.hget(`${receipts}job:cb1`, 'par'))!);
     assert.deepEqual(parent, { id: 'p1', task: 'send', state: 'SUCCESS', resultJson: '{"n":1.0}', error: null });
     // A second relay of the same delivery (two relayers racing) creates and counts nothing.
-    assert.equal(await runScript(client, 'relay', receipts, [now, prefix, delivery!]), 0);
+    assert.equal(await runScript(client, 'relay', receipts, [now, prefix, ids, delivery!]), 0);
     assert.equal(await counter(receipts, 'callbacks_deduplicated_total'), 0);
     assert.equal(await client.hget(`${receipts}counts`, 'PENDING'), '1');
   });
@@ -137,10 +141,10 @@ describe('Redis Lua scripts of exactly-once effects, called directly', () => {
   it('relay records chord marks once and fails the callback with a ChordError when a member failed', async () => {
     const chord = JSON.parse(encodeChord({ index: 0, size: 2, callback: { id: 'ch1', task: 'sum', queue: 'receipts', argsJson: '[]', priority: 0, maxDeliveries: 3 } }));
     const mark = (i: number, v: string) => JSON.stringify({ k: 'mark', j: chord.j, i, n: 2, v });
-    assert.equal(await runScript(client, 'relay', receipts, [now, prefix, mark(0, 'S[1]'), mark(0, 'S[1]')]), 0);
+    assert.equal(await runScript(client, 'relay', receipts, [now, prefix, ids, mark(0, 'S[1]'), mark(0, 'S[1]')]), 0);
     assert.equal(await client.exists(`${receipts}job:ch1`), 0, 'one of two members');
     assert.equal(await counter(receipts, 'callbacks_deduplicated_total'), 0, 'the same mark twice is one mark');
-    await runScript(client, 'relay', receipts, [now, prefix, mark(1, 'Fchord member m2 (index 1) ended FAILURE: Error: boom')]);
+    await runScript(client, 'relay', receipts, [now, prefix, ids, mark(1, 'Fchord member m2 (index 1) ended FAILURE: Error: boom')]);
     assert.equal(await client.hget(`${receipts}job:ch1`, 's'), 'FAILURE');
     assert.deepEqual(JSON.parse((await client.hget(`${receipts}job:ch1`, 'err'))!), {
       type: 'ChordError', code: 'CHORD_FAILED', message: 'chord member m2 (index 1) ended FAILURE: Error: boom',
@@ -149,7 +153,7 @@ describe('Redis Lua scripts of exactly-once effects, called directly', () => {
   });
 
   it('step_put records the first result, step_get replays it, both fenced by token', async () => {
-    await runScript(client, 'enqueue', orders, [now, 'wake', ...job('s1')]);
+    await runScript(client, 'enqueue', orders, [now, 'wake', prefix, ids, ...job('s1')]);
     await reserve(orders, 1);
     assert.deepEqual(await runScript(client, 'step_get', orders, ['s1', '1', 'charge']), ['OK']);
     assert.deepEqual(await runScript(client, 'step_put', orders, [now, 's1', '1', 'charge', '{"id":"ch_1"}']), ['OK', '{"id":"ch_1"}']);
@@ -183,15 +187,17 @@ describe('Redis Lua scripts of exactly-once effects, called directly', () => {
 describe('Redis Lua scripts of operations (progress, history, workers, ticks), called directly', () => {
   const client = new Redis(SHARED_REDIS_URL);
   const prefix = uniquePrefix();
+  /** The id registry on a single Redis (redis-ids.ts). */
+  const ids = `${prefix}:ids`;
   const base = `${prefix}:{reports}:`;
   const workers = `${prefix}:{workers}:`;
   const beat = `${prefix}:{beat}:`;
   const now = 1_700_000_000_000;
   const day = 86_400_000;
   const job = (id: string) => [id, 'build', '[]', 0, now, 5, ''];
-  const reserve = async (at = now) => ((await runScript(client, 'reserve', base, [at, 'w1', 10, 30_000, day, prefix])) as [unknown[][], number])[0];
+  const reserve = async (at = now) => ((await runScript(client, 'reserve', base, [at, 'w1', 10, 30_000, day, prefix, ids])) as [unknown[][], number])[0];
   const settle = (...settlement: (string | number)[]) =>
-    runScript(client, 'settle', base, [now, 'settled', 'wake', day, 0, '', 0, prefix, ...settlement]) as Promise<[string[], unknown[], number]>;
+    runScript(client, 'settle', base, [now, 'settled', 'wake', day, 0, '', 0, prefix, ids, ...settlement]) as Promise<[string[], unknown[], number]>;
   before(async () => {
     await assertRedisReachable();
     defineScripts(client);
@@ -202,7 +208,7 @@ describe('Redis Lua scripts of operations (progress, history, workers, ticks), c
   });
 
   it('progress stores "<at>:<fraction>:<info>" fenced by token; reserve deletes it', async () => {
-    await runScript(client, 'enqueue', base, [now, 'wake', ...job('p')]);
+    await runScript(client, 'enqueue', base, [now, 'wake', prefix, ids, ...job('p')]);
     await reserve();
     assert.equal(await runScript(client, 'progress', base, [now + 5, 'p', '1', '0.5', '{"step":"copy"}']), 'OK');
     assert.equal(await client.hget(`${base}job:p`, 'pg'), `${now + 5}:0.5:{"step":"copy"}`);
@@ -211,7 +217,7 @@ describe('Redis Lua scripts of operations (progress, history, workers, ticks), c
     assert.equal(await runScript(client, 'progress', base, [now, 'p', '7', '0.1', '']), 'STALE');
     assert.equal(await runScript(client, 'progress', base, [now, 'ghost', '1', '0.1', '']), 'MISSING');
     assert.equal(await client.hget(`${base}counters`, 'stale_writes_refused_total'), '1');
-    await runScript(client, 'recover', base, [now + 60_000, 'wake', prefix]);
+    await runScript(client, 'recover', base, [now + 60_000, 'wake', prefix, ids]);
     assert.ok(await client.hget(`${base}job:p`, 'pg'), 'kept until the next delivery');
     await reserve(now + 60_000);
     assert.equal(await client.hget(`${base}job:p`, 'pg'), null);
@@ -271,6 +277,8 @@ describe('Redis Lua scripts of operations (progress, history, workers, ticks), c
 describe('Redis Lua scripts fed input they cannot read, called directly', () => {
   const client = new Redis(SHARED_REDIS_URL);
   const prefix = uniquePrefix();
+  /** The id registry on a single Redis (redis-ids.ts). */
+  const ids = `${prefix}:ids`;
   const base = `${prefix}:{orders}:`;
   const sums = `${prefix}:{sums}:`;
   const now = 1_700_000_000_000;
@@ -289,21 +297,21 @@ describe('Redis Lua scripts fed input they cannot read, called directly', () => 
   });
 
   it('enqueue refuses a batch whose last job it cannot read, having written none of the batch', async () => {
-    await assert.rejects(runScript(client, 'enqueue', base, [now, 'wake', ...plain('good-1'), ...plain('good-2'), 'bad', 'send', '[]', 0, now, 5, UNREADABLE]),
+    await assert.rejects(runScript(client, 'enqueue', base, [now, 'wake', prefix, ids, ...plain('good-1'), ...plain('good-2'), 'bad', 'send', '[]', 0, now, 5, UNREADABLE]),
       /CONVEYOR_BAD_INPUT job bad: its extras are not readable JSON/);
     const callbacks = JSON.stringify({ cb: '[{"on":"success","pr":false,"j":{"id":"cut \\ud83c"}}]' });
-    await assert.rejects(runScript(client, 'enqueue', base, [now, 'wake', ...plain('good-1'), 'bad', 'send', '[]', 0, now, 5, callbacks]),
+    await assert.rejects(runScript(client, 'enqueue', base, [now, 'wake', prefix, ids, ...plain('good-1'), 'bad', 'send', '[]', 0, now, 5, callbacks]),
       /CONVEYOR_BAD_INPUT job bad: its callbacks or chord are not readable JSON/);
-    await assert.rejects(runScript(client, 'enqueue', base, [now, 'wake', ...plain('good-1'), 'bad', 'send', '[]', 'high', now, 5, '']),
+    await assert.rejects(runScript(client, 'enqueue', base, [now, 'wake', prefix, ids, ...plain('good-1'), 'bad', 'send', '[]', 'high', now, 5, '']),
       /CONVEYOR_BAD_INPUT job bad: priority, run_at and max_deliveries must be numbers/);
     assert.deepEqual(await keys(), [], 'not even the FIFO counter moved');
-    assert.deepEqual(await runScript(client, 'enqueue', base, [now, 'wake', ...plain('good-1'), ...plain('good-2')]), [['CREATED', 'CREATED'], []]);
+    assert.deepEqual(await runScript(client, 'enqueue', base, [now, 'wake', prefix, ids, ...plain('good-1'), ...plain('good-2')]), [['CREATED', 'CREATED'], []]);
   });
 
   it('settle refuses a batch with a number it cannot read, having settled none of it', async () => {
-    await runScript(client, 'reserve', base, [now, 'w1', 10, 30_000, day, prefix]);
+    await runScript(client, 'reserve', base, [now, 'w1', 10, 30_000, day, prefix, ids]);
     const before = await client.hgetall(`${base}job:good-1`);
-    await assert.rejects(runScript(client, 'settle', base, [now, 'settled', 'wake', day, 0, '', 0, prefix,
+    await assert.rejects(runScript(client, 'settle', base, [now, 'settled', 'wake', day, 0, '', 0, prefix, ids,
       'complete', 'good-1', '1', '1', 3_600_000, 'complete', 'good-2', '1', '2', 'soon']), /CONVEYOR_BAD_INPUT settlement of job good-2/);
     assert.deepEqual(await client.hgetall(`${base}job:good-1`), before);
     assert.deepEqual(await client.zrange(`${base}leased`, '0', '-1'), ['good-1', 'good-2']);
@@ -311,9 +319,9 @@ describe('Redis Lua scripts fed input they cannot read, called directly', () => 
 
   it('settle finishes a chord member whose error cjson cannot read: the ChordError says so, and nothing is left half-done', async () => {
     const chord = encodeChord({ index: 0, size: 1, callback: { id: 'total', task: 'sum', queue: 'sums', argsJson: '[]', priority: 0, maxDeliveries: 3 } });
-    await runScript(client, 'enqueue', sums, [now, 'wake', 'm1', 'count', '[]', 0, now, 5, JSON.stringify({ ch: chord }), ...plain('other')]);
-    await runScript(client, 'reserve', sums, [now, 'w1', 10, 30_000, day, prefix]);
-    const [codes] = (await runScript(client, 'settle', sums, [now, 'settled', 'wake', day, 0, '', 0, prefix,
+    await runScript(client, 'enqueue', sums, [now, 'wake', prefix, ids, 'm1', 'count', '[]', 0, now, 5, JSON.stringify({ ch: chord }), ...plain('other')]);
+    await runScript(client, 'reserve', sums, [now, 'w1', 10, 30_000, day, prefix, ids]);
+    const [codes] = (await runScript(client, 'settle', sums, [now, 'settled', 'wake', day, 0, '', 0, prefix, ids,
       'complete', 'other', '1', '1', 3_600_000, 'fail', 'm1', '1', '{"type":"Error","message":"cut \\ud83c"}', ''])) as [string[]];
     assert.deepEqual(codes, ['OK', 'OK']);
     assert.deepEqual(await client.zrange(`${sums}leased`, '0', '-1'), [], 'both left the leased set');
@@ -326,9 +334,9 @@ describe('Redis Lua scripts fed input they cannot read, called directly', () => 
 
   it('relay refuses deliveries it cannot read before applying any of them', async () => {
     const delivery = JSON.stringify({ k: 'cb', j: { id: 'r1', t: 'mail', q: 'orders', a: '[]', p: '0', md: '3' }, a: '[]' });
-    await assert.rejects(runScript(client, 'relay', base, [now, prefix, delivery, '{"k":"cb","j":{"id":"cut \\ud83c"}}']), /invalid unicode escape/);
+    await assert.rejects(runScript(client, 'relay', base, [now, prefix, ids, delivery, '{"k":"cb","j":{"id":"cut \\ud83c"}}']), /invalid unicode escape/);
     assert.equal(await client.exists(`${base}job:r1`), 0);
-    assert.equal(await runScript(client, 'relay', base, [now, prefix, delivery]), 0);
+    assert.equal(await runScript(client, 'relay', base, [now, prefix, ids, delivery]), 0);
     assert.equal(await client.hget(`${base}job:r1`, 's'), 'PENDING');
   });
 });
@@ -337,6 +345,8 @@ describe('Redis Lua scripts fed input they cannot read, called directly', () => 
 describe("Redis Lua scripts on Redis' own clock (TIME), called directly", () => {
   const client = new Redis(SHARED_REDIS_URL);
   const prefix = uniquePrefix();
+  /** The id registry on a single Redis (redis-ids.ts). */
+  const ids = `${prefix}:ids`;
   const base = `${prefix}:{clock}:`;
   const serverNow = async () => {
     const [s, us] = await client.time();
@@ -353,18 +363,18 @@ describe("Redis Lua scripts on Redis' own clock (TIME), called directly", () => 
 
   it('enqueue resolves "+<ms>" times and reserve, renew and recover decide on TIME', async () => {
     const before = await serverNow();
-    await runScript(client, 'enqueue', base, ['', 'wake', 'now', 't', '[]', 0, '+0', 5, '', 'later', 't', '[]', 0, '+60000', 5, JSON.stringify({ x: '+120000' })]);
+    await runScript(client, 'enqueue', base, ['', 'wake', prefix, ids, 'now', 't', '[]', 0, '+0', 5, '', 'later', 't', '[]', 0, '+60000', 5, JSON.stringify({ x: '+120000' })]);
     const after = await serverNow();
     const [enqueuedAt, runAt] = (await client.hmget(`${base}job:now`, 'e', 'r')).map(Number);
     assert.ok(enqueuedAt! >= before && enqueuedAt! <= after && runAt === enqueuedAt, `enqueued at ${enqueuedAt}, between ${before} and ${after}`);
     const [laterRun, laterExpiry] = (await client.hmget(`${base}job:later`, 'r', 'x')).map(Number);
     assert.deepEqual([laterRun! - enqueuedAt!, laterExpiry! - enqueuedAt!], [60_000, 120_000], 'measured from the same instant');
-    const [taken, , now] = (await runScript(client, 'reserve', base, ['', 'w1', 10, 30_000, 86_400_000, prefix])) as [unknown[][], number, number];
+    const [taken, , now] = (await runScript(client, 'reserve', base, ['', 'w1', 10, 30_000, 86_400_000, prefix, ids])) as [unknown[][], number, number];
     assert.deepEqual(taken.map((j) => j[0]), ['now'], 'the later job is not due');
     assert.ok(now >= enqueuedAt! && now <= (await serverNow()));
     assert.equal(Number(await client.zscore(`${base}leased`, 'now')), now + 30_000);
     assert.deepEqual(await runScript(client, 'renew', base, ['', 60_000, 'now', '1']), ['OK']);
     assert.ok(Number(await client.hget(`${base}job:now`, 'l')) >= now + 60_000);
-    assert.deepEqual((await runScript(client, 'recover', base, ['', 'wake', prefix]) as unknown[]).slice(0, 2), [[], []], 'a renewed lease has not lapsed');
+    assert.deepEqual((await runScript(client, 'recover', base, ['', 'wake', prefix, ids]) as unknown[]).slice(0, 2), [[], []], 'a renewed lease has not lapsed');
   });
 });

@@ -1,10 +1,12 @@
 /**
  * Where a job lives. Every key of a queue is under its own hash tag, so a write about a job must
- * first know the job's queue: a handle remembers the queue of the jobs it sent or reserved, and
- * looks in every queue of `<prefix>:queues` for the others (callbacks, jobs of other processes).
+ * first know the job's queue: a handle remembers the queue of the jobs it sent or reserved, asks
+ * the id registry for the others (callbacks, jobs of other processes), and looks in every queue
+ * of `<prefix>:queues` for a job stored before the registry existed.
  */
 import type { WriteOutcome } from '../store.js';
 import { call, type Client } from './connection.js';
+import type { IdRegistry } from './redis-ids.js';
 
 /** Most ids remembered with their queue, so writes about a job need not search for it. */
 const QUEUE_CACHE_SIZE = 100_000;
@@ -19,11 +21,13 @@ export class JobLocator {
   /** id → queue, for the jobs this handle sent or reserved. */
   readonly #queueOf = new Map<string, string>();
   readonly #knownQueues = new Set<string>();
+  readonly #ids: IdRegistry;
 
-  constructor(client: Client, description: string, prefix: string) {
+  constructor(client: Client, description: string, prefix: string, ids: IdRegistry) {
     this.#client = client;
     this.#description = description;
     this.#prefix = prefix;
+    this.#ids = ids;
   }
 
   /** The base of a queue's keys: its hash tag. */
@@ -52,10 +56,13 @@ export class JobLocator {
     this.#queueOf.delete(id);
   }
 
-  /** The queue holding job `id`: remembered, else found by looking in every queue. */
+  /** The queue holding job `id`: remembered, else the registry's, else found by looking in every queue. */
   async locate(id: string): Promise<string | undefined> {
-    const known = this.#queueOf.get(id);
-    if (known !== undefined) return known;
+    const known = this.#queueOf.get(id) ?? (await this.#ids.queueOf(id));
+    if (known !== undefined) {
+      this.remember(id, known);
+      return known;
+    }
     const queues = await this.queues();
     const found = await call(this.#description, () => Promise.all(queues.map((q) => this.#client.exists(`${this.base(q)}job:${id}`))));
     const queue = queues[found.findIndex((n) => n === 1)];

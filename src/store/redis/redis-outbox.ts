@@ -9,11 +9,17 @@
  * relayers may race on the same entries; removing by position or count could drop one unapplied).
  * A crash between the two leaves the entry for the next relay: RedisStore relays right after each
  * transition and every outbox in `jobsRecoverExpired`.
+ *
+ * Under Cluster the outbox also carries what the id registry needs (redis-ids.ts): a callback is
+ * created only once its id is claimed for its queue (a callback whose id another queue holds is
+ * dropped and counted, as one whose id its own queue holds), and a deleted job's `unclaim`
+ * releases its id.
  */
 import { StoreUnavailableError } from '../../errors.js';
 import { call, type Client } from './connection.js';
+import type { IdRegistry } from './redis-ids.js';
 import type { ScriptName } from './scripts.js';
-import { deliveryQueue } from './wire.js';
+import { parseDelivery, type Delivery } from './wire.js';
 
 /** Entries read from an outbox per round trip. */
 const BATCH = 100;
@@ -29,6 +35,7 @@ export interface OutboxScope {
   /** Make sure a queue is listed in `<prefix>:queues` (a callback may create a queue). */
   addQueue(queue: string): Promise<void>;
   run(name: ScriptName, base: string, args: (string | number)[]): Promise<unknown>;
+  ids: IdRegistry;
 }
 
 export class OutboxRelay {
@@ -59,17 +66,39 @@ export class OutboxRelay {
       const outbox = `${s.base(queue)}outbox`;
       const entries = await call(s.description, () => s.client.lrange(outbox, 0, BATCH - 1));
       if (entries.length === BATCH) pending.add(queue);
-      const byTarget = new Map<string, string[]>();
-      for (const entry of entries) {
-        const target = deliveryQueue(entry);
-        byTarget.set(target, [...(byTarget.get(target) ?? []), entry]);
+      const done = (applied: readonly string[]) => call(s.description, () => Promise.all(applied.map((d) => s.client.lrem(outbox, 1, d))));
+      const deliveries = entries.map((text) => ({ text, d: parseDelivery(text) }));
+      const unclaims = deliveries.filter((e): e is { text: string; d: Extract<Delivery, { k: 'unclaim' }> } => e.d.k === 'unclaim');
+      const others = await this.#claimed(deliveries.filter((e) => e.d.k !== 'unclaim'), done);
+      if (unclaims.length > 0) {
+        await s.ids.release(unclaims.map((e) => e.d));
+        await done(unclaims.map((e) => e.text));
       }
-      await Promise.all([...byTarget].map(async ([target, deliveries]) => {
+      const byTarget = new Map<string, string[]>();
+      for (const { text, d } of others) {
+        const target = (d as Exclude<Delivery, { k: 'unclaim' }>).j.q;
+        byTarget.set(target, [...(byTarget.get(target) ?? []), text]);
+      }
+      await Promise.all([...byTarget].map(async ([target, texts]) => {
         await s.addQueue(target);
-        const left = (await s.run('relay', s.base(target), [s.nowArg(), s.prefix, ...deliveries])) as number;
-        await call(s.description, () => Promise.all(deliveries.map((d) => s.client.lrem(outbox, 1, d))));
+        const left = (await s.run('relay', s.base(target), [s.nowArg(), s.prefix, s.ids.scriptArg, ...texts])) as number;
+        await done(texts);
         if (left > 0) pending.add(target);
       }));
     }
+  }
+
+  /**
+   * The deliveries to apply: under Cluster a callback's id is claimed for its queue first, and a
+   * callback whose id another queue holds is dropped (counted by the claim) and removed.
+   */
+  async #claimed(deliveries: { text: string; d: Delivery }[], done: (texts: readonly string[]) => Promise<unknown>): Promise<{ text: string; d: Delivery }[]> {
+    const ids = this.#scope.ids;
+    const callbacks = deliveries.filter((e): e is { text: string; d: Extract<Delivery, { k: 'cb' }> } => e.d.k === 'cb');
+    if (!ids.claimsFirst || callbacks.length === 0) return deliveries;
+    const codes = await ids.claim(callbacks.map(({ d }) => ({ id: d.j.id, queue: d.j.q })), 'callbacks_deduplicated_total');
+    const taken = new Set(callbacks.filter((_, i) => codes[i] === 'TAKEN').map((e) => e.text));
+    if (taken.size > 0) await done([...taken]);
+    return deliveries.filter((e) => !taken.has(e.text));
   }
 }

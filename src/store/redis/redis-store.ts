@@ -32,6 +32,7 @@ import type {
 import * as checks from '../checks.js';
 import { decode, enqueueResults, fenceOutcome, RETRY_CODES, REVOKE_CODES } from './codes.js';
 import { call, connect, describeTarget, type Client, type RedisTarget } from './connection.js';
+import { IdRegistry } from './redis-ids.js';
 import { groupBy, JobLocator } from './redis-locator.js';
 import { OutboxRelay } from './redis-outbox.js';
 import { RedisPools } from './redis-pools.js';
@@ -58,7 +59,7 @@ type Raw = [string, string, string, string, number, number, string, string | nul
 // Scripts whose writes nobody waits for. pool_acquire above all: a waiter woken by another waiter's
 // failed acquire would try again at once, and they would keep each other busy.
 const QUIET_SCRIPTS: ReadonlySet<ScriptName> = new Set([
-  'peek', 'renew', 'step_get', 'step_put', 'pool_items', 'pool_renew', 'pool_acquire',
+  'id_claim', 'id_release', 'peek', 'renew', 'step_get', 'step_put', 'pool_items', 'pool_renew', 'pool_acquire',
   'progress', 'worker_heartbeat', 'workers_list', 'worker_remove', 'tick_advance', 'tick_get',
 ]);
 
@@ -72,6 +73,7 @@ export class RedisStore implements Store {
   readonly #clock: (() => number) | undefined;
   readonly #revokedTtlMs: number;
   readonly #locator: JobLocator;
+  readonly #ids: IdRegistry;
   readonly #views: RedisViews;
   readonly #outbox: OutboxRelay;
   readonly #pools: RedisPools;
@@ -88,14 +90,18 @@ export class RedisStore implements Store {
     this.#client.on('error', () => {}); // reconnects on its own; failed commands report through call()
     defineScripts(this.#client);
     this.#wakeups = new RedisWakeups(this.#client, this.description);
-    this.#locator = new JobLocator(this.#client, this.description, this.#prefix);
+    this.#ids = new IdRegistry({
+      client: this.#client, description: this.description, prefix: this.#prefix, cluster: Boolean(options.nodes?.length),
+      run: (name, base, args) => this.#runOn(name, base, args),
+    });
+    this.#locator = new JobLocator(this.#client, this.description, this.#prefix, this.#ids);
     this.#views = new RedisViews(this.#client, this.description, this.#locator, () => this.#storeNow());
     const scope = {
       client: this.#client, description: this.description, prefix: this.#prefix, nowArg: () => this.#nowArg(),
       run: (name: ScriptName, base: string, args: (string | number)[]) => this.#runOn(name, base, args),
     };
     const locator = this.#locator;
-    this.#outbox = new OutboxRelay({ ...scope, base: (q) => locator.base(q), addQueue: (q) => locator.addQueue(q) });
+    this.#outbox = new OutboxRelay({ ...scope, ids: this.#ids, base: (q) => locator.base(q), addQueue: (q) => locator.addQueue(q) });
     this.#pools = new RedisPools({ ...scope, settledChannel: this.#settledChannel });
     this.#steps = new RedisSteps({ ...scope, locator });
     this.#workers = new RedisWorkers(scope);
@@ -137,17 +143,27 @@ export class RedisStore implements Store {
   async jobsEnqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
     checks.checkNewJobs(jobs);
     const results: EnqueueResult[] = new Array(jobs.length);
-    const byQueue = groupBy(jobs.map((job, index) => ({ job, index })), (e) => e.job.queue);
-    await Promise.all([...byQueue].map(async ([queue, entries]) => {
+    // Under Cluster the ids are claimed first (redis-ids.ts): a job whose id another queue holds is not sent.
+    const claims = this.#ids.claimsFirst ? await this.#ids.claim(jobs, 'duplicates_suppressed_total') : undefined;
+    const sending = jobs.map((job, index) => ({ job, index })).filter(({ job, index }) => {
+      if (claims?.[index] !== 'TAKEN') return true;
+      results[index] = { id: job.id, created: false };
+      return false;
+    });
+    await Promise.all([...groupBy(sending, (e) => e.job.queue)].map(async ([queue, entries]) => {
       await this.#locator.addQueue(queue);
-      const args: (string | number)[] = [this.#nowArg(), this.#wakeChannel(queue)];
+      const args: (string | number)[] = [this.#nowArg(), this.#wakeChannel(queue), this.#prefix, this.#ids.scriptArg];
       for (const { job } of entries) pushJob(args, job);
       const answers = enqueueResults(entries.map((e) => e.job.id), (await this.#run('enqueue', queue, args)) as [string[], string[]]);
-      entries.forEach(({ index }, i) => {
-        results[index] = answers[i]!;
-        this.#locator.remember(answers[i]!.id, queue);
+      entries.forEach(({ index, job }, i) => {
+        const answer = answers[i]!;
+        results[index] = answer;
+        // Created here, or held by a job of this queue (keys are per queue); an id already stored may be another queue's.
+        if (answer.created || answer.id !== job.id) this.#locator.remember(answer.id, queue);
       });
     }));
+    // Claimed now for a job not created (its idempotency key was held): give the id back.
+    if (claims) await this.#ids.release(jobs.filter((_, i) => claims[i] === 'NEW' && !results[i]!.created));
     return results;
   }
 
@@ -184,7 +200,8 @@ export class RedisStore implements Store {
   }
 
   async #take(queue: string, limit: number, params: ReserveParams): Promise<ReservedJob[]> {
-    const [raw, outboxed, now] = (await this.#run('reserve', queue, [this.#nowArg(), params.workerId, limit, params.leaseMs, this.#revokedTtlMs, this.#prefix])) as [Raw[], number, number];
+    const args = [this.#nowArg(), params.workerId, limit, params.leaseMs, this.#revokedTtlMs, this.#prefix, this.#ids.scriptArg];
+    const [raw, outboxed, now] = (await this.#run('reserve', queue, args)) as [Raw[], number, number];
     if (outboxed > 0) await this.#outbox.relay([queue]);
     return this.#reserved(queue, raw, params.leaseMs, now);
   }
@@ -205,7 +222,8 @@ export class RedisStore implements Store {
     await Promise.all([...groups].map(async ([queue, entries]) => {
       const limit = queue === combined ? reserve!.limit : 0;
       const args: (string | number)[] = [
-        this.#nowArg(), this.#settledChannel, this.#wakeChannel(queue), this.#revokedTtlMs, limit, reserve?.workerId ?? '', reserve?.leaseMs ?? 0, this.#prefix,
+        this.#nowArg(), this.#settledChannel, this.#wakeChannel(queue), this.#revokedTtlMs, limit, reserve?.workerId ?? '', reserve?.leaseMs ?? 0,
+        this.#prefix, this.#ids.scriptArg,
       ];
       for (const { item } of entries) pushSettlement(args, item);
       const [codes, raw, outboxed, now] = (await this.#run('settle', queue, args)) as [string[], Raw[], number, number];
@@ -213,7 +231,12 @@ export class RedisStore implements Store {
       entries.forEach(({ item, index }, i) => {
         outcomes[index] = fenceOutcome(item.id, codes[i]!);
       });
-      if (limit > 0) jobs = this.#reserved(queue, raw, reserve!.leaseMs, now);
+      if (limit > 0) {
+        jobs = this.#reserved(queue, raw, reserve!.leaseMs, now);
+        // Under Cluster a callback to this very queue was created by the relay, after the script
+        // reserved: take it now too, as one script does on a single Redis.
+        if (outboxed > 0 && this.#ids.claimsFirst && jobs.length < limit) jobs.push(...(await this.#take(queue, limit - jobs.length, reserve!)));
+      }
     }));
     if (reserve && (combined === undefined || groups.size === 0)) jobs = await this.#reserve(reserve);
     return { outcomes, jobs };
@@ -235,7 +258,7 @@ export class RedisStore implements Store {
     const queue = await this.#locator.locate(params.id);
     if (queue === undefined) return 'missing';
     const error = toJson({ type: 'RevokedError', message: params.reason ?? 'revoked' }, 'error');
-    const args = [this.#nowArg(), params.id, params.terminate ? 1 : 0, error, this.#revokedTtlMs, this.#settledChannel, this.#prefix];
+    const args = [this.#nowArg(), params.id, params.terminate ? 1 : 0, error, this.#revokedTtlMs, this.#settledChannel, this.#prefix, this.#ids.scriptArg];
     const answer = decode(REVOKE_CODES, await this.#run('revoke', queue, args));
     // Revokes are rare: look in the outbox rather than widen the script's answer.
     if (answer === 'revoked') await this.#outbox.relay([queue]);
@@ -253,7 +276,7 @@ export class RedisStore implements Store {
     const result: RecoverResult = { requeued: [], failed: [] };
     const queues = await this.#locator.queues();
     for (const queue of queues) {
-      const [requeued, failed] = (await this.#run('recover', queue, [this.#nowArg(), this.#wakeChannel(queue), this.#prefix])) as [string[], string[], number];
+      const [requeued, failed] = (await this.#run('recover', queue, [this.#nowArg(), this.#wakeChannel(queue), this.#prefix, this.#ids.scriptArg])) as [string[], string[], number];
       result.requeued.push(...requeued);
       result.failed.push(...failed);
     }
@@ -265,7 +288,11 @@ export class RedisStore implements Store {
   async jobsDeleteExpired(): Promise<number> {
     let total = 0;
     for (const queue of await this.#locator.queues()) {
-      for (let n = 1000; n === 1000; total += n) n = (await this.#run('delete_expired', queue, [this.#nowArg()])) as number;
+      for (let n = 1000; n === 1000; total += n) {
+        const [deleted, outboxed] = (await this.#run('delete_expired', queue, [this.#nowArg(), this.#prefix, this.#ids.scriptArg])) as [number, number];
+        if (outboxed > 0) await this.#outbox.relay([queue]); // Cluster: the deleted jobs' ids to release
+        n = deleted;
+      }
     }
     return total;
   }
@@ -284,7 +311,10 @@ export class RedisStore implements Store {
   }
 
   async queuePurge(queue: string): Promise<number> {
-    return (await this.#run('purge', queue, [])) as number;
+    checks.checkQueueName(queue, 'queue');
+    const [deleted, outboxed] = (await this.#run('purge', queue, [this.#prefix, this.#ids.scriptArg])) as [number, number];
+    if (outboxed > 0) await this.#outbox.relay([queue]);
+    return deleted;
   }
 
   queueStats(): Promise<QueueStats[]> {
@@ -357,10 +387,10 @@ export class RedisStore implements Store {
     return this.#pools.reclaimExpired();
   }
 
-  /** Each queue's and pool's slot counts its own; the sum is the store's. */
+  /** Each queue's, pool's and (under Cluster) id bucket's slot counts its own; the sum is the store's. */
   async countersGet(): Promise<Counters> {
     const [queues, pools] = await Promise.all([this.#locator.queues(), this.#pools.names()]);
-    return this.#views.counters([...queues.map((q) => this.#locator.base(q)), ...pools.map((p) => this.#pools.base(p))]);
+    return this.#views.counters([...queues.map((q) => this.#locator.base(q)), ...pools.map((p) => this.#pools.base(p)), ...this.#ids.bases()]);
   }
 
   async jobProgress(params: { id: string; token: number; fraction: number; infoJson: string | null }): Promise<WriteOutcome> {

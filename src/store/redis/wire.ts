@@ -63,9 +63,17 @@ export function decodeChord(wire: string | undefined): ChordMember | null {
   return { index: c.i, size: c.n, callback: fromSpec(c.j) };
 }
 
-/** The queue an outbox delivery is bound for (a delivery carries its job's spec). */
-export function deliveryQueue(delivery: string): string {
-  return (JSON.parse(delivery) as { j: SpecWire }).j.q;
+/** An outbox entry (lib.lua's delivery), as far as the relay reads it. */
+export type Delivery =
+  | { k: 'cb'; j: SpecWire }
+  | { k: 'mark'; j: SpecWire }
+  /** Under Cluster: a deleted job's id, to release from the registry (the JSON names its queue `q`). */
+  | { k: 'unclaim'; id: string; queue: string };
+
+/** Read an outbox entry. */
+export function parseDelivery(text: string): Delivery {
+  const d = JSON.parse(text) as Delivery | { k: 'unclaim'; id: string; q: string };
+  return d.k === 'unclaim' ? { k: 'unclaim', id: d.id, queue: (d as { q: string }).q } : d;
 }
 
 /** A time as the scripts read it: epoch ms, or "+<ms>" for that long after the store's now. */

@@ -285,6 +285,7 @@ export class SqliteStore implements Store {
   }
 
   async queuePurge(queue: string): Promise<number> {
+    checks.checkQueueName(queue, 'queue');
     return this.#write(() => {
       this.#sql.stepsDeletePurged.run({ queue });
       return this.#sql.purge.run({ queue }).changes;

@@ -1,7 +1,9 @@
--- Add jobs to one queue, all or none. An id already stored is left as it is; a job whose
--- idempotency key is held creates nothing and answers the holder.
+-- Add jobs to one queue, all or none. An id already stored (in this queue, or in another by the
+-- id registry) is left as it is; a job whose idempotency key is held creates nothing and answers
+-- the holder.
 -- KEYS[1] the queue's base, `<prefix>:{<queue>}:` (every key touched starts with it)
 -- ARGV[1] now ('' for the store's clock, see clock in lib.lua), ARGV[2] the queue's wake channel,
+-- ARGV[3] key prefix, ARGV[4] the id registry's key ('' under Cluster: the adapter claimed the ids),
 -- then 7 per job: id, task, args (JSON), priority, run_at (a time: epoch ms, or "+<ms>" from now),
 -- max_deliveries, extras: '' for a plain job, else a JSON object of strings with any of x
 -- (expires_at, a time as run_at), ik (idempotency key), it (key
@@ -13,7 +15,9 @@
 -- @include lib
 local base = KEYS[1]
 local now = clock(ARGV[1])
-local PER_JOB = 7
+set_store(ARGV[3], ARGV[4])
+local queue = queue_of(base)
+local FIRST, PER_JOB = 5, 7
 local PLAIN = {}
 
 -- The job holding idempotency key `ik`, or nil: the latest job enqueued with it, while it exists
@@ -31,7 +35,7 @@ end
 -- Read and check first: a script that fails after a write leaves that write behind (Redis has no
 -- rollback), so every argument is decoded and every number read before the first write.
 local jobs = {}
-for i = 3, #ARGV, PER_JOB do
+for i = FIRST, #ARGV, PER_JOB do
   local priority, run_at = tonumber(ARGV[i + 3]), at_time(ARGV[i + 4], now)
   if not priority or not run_at or not tonumber(ARGV[i + 5]) then
     return redis.error_reply('CONVEYOR_BAD_INPUT job ' .. ARGV[i] .. ': priority, run_at and max_deliveries must be numbers')
@@ -54,7 +58,7 @@ for i = 3, #ARGV, PER_JOB do
       end
     end
   end
-  jobs[#jobs + 1] = { i = i, id = ARGV[i], priority = priority, run_at = run_at, extras = extras }
+  jobs[#jobs + 1] = { i = i, id = ARGV[i], priority = priority, run_at = run_at, extras = extras, owner = id_owner(ARGV[i]) }
 end
 
 local out, holders = {}, {}
@@ -67,7 +71,7 @@ for _, job in ipairs(jobs) do
   local key = base .. 'job:' .. id
   seq = seq + 1
   local holder = nil
-  if redis.call('EXISTS', key) == 1 then
+  if (job.owner and job.owner ~= queue) or redis.call('EXISTS', key) == 1 then
     holder = id
     out[#out + 1] = 'EXISTS'
   elseif ik then
@@ -94,6 +98,7 @@ for _, job in ipairs(jobs) do
       if #fields > 0 then redis.call('HSET', key, unpack(fields)) end
     end
     if ik then redis.call('HSET', base .. 'idem', ik, id) end
+    if ids ~= '' then redis.call('HSET', ids, id, queue) end
     if job.run_at <= now then
       zadd(base .. 'ready', -job.priority, ready_member(job.run_at, seq, id))
     else

@@ -1,11 +1,12 @@
 -- Return jobs whose lease has passed to their queue, or fail them when their deliveries ran out.
 -- KEYS[1] the queue's base
--- ARGV[1] now ('' for the store's clock), ARGV[2] wake channel, ARGV[3] key prefix
+-- ARGV[1] now ('' for the store's clock), ARGV[2] wake channel, ARGV[3] key prefix,
+-- ARGV[4] the id registry's key ('' under Cluster)
 -- Returns: { {requeued ids}, {failed ids}, deliveries left in the outbox }
 -- @include lib
 local base = KEYS[1]
 local now = clock(ARGV[1])
-prefix = ARGV[3]
+set_store(ARGV[3], ARGV[4])
 local expired = redis.call('ZRANGEBYSCORE', base .. 'leased', '-inf', '(' .. now, 'LIMIT', 0, 1000)
 local requeued, failed = {}, {}
 for _, id in ipairs(expired) do

@@ -2,13 +2,13 @@
 -- callbacks for REVOKED (deliveries bound for other queues stay in the outbox for the adapter).
 -- KEYS[1] the queue's base
 -- ARGV[1] now ('' for the store's clock), ARGV[2] id, ARGV[3] terminate (0/1), ARGV[4] error JSON, ARGV[5] revoked TTL ms,
--- ARGV[6] settled channel, ARGV[7] key prefix
+-- ARGV[6] settled channel, ARGV[7] key prefix, ARGV[8] the id registry's key ('' under Cluster)
 -- Returns: REVOKED | FINAL | MISSING
 -- @include lib
 local base = KEYS[1]
 local id = ARGV[2]
 local key = base .. 'job:' .. id
-prefix = ARGV[7]
+set_store(ARGV[7], ARGV[8])
 local f = redis.call('HMGET', key, 's', 'r', 'sq')
 local state = f[1]
 if not state then return 'MISSING' end

@@ -4,7 +4,7 @@
 -- KEYS[1] the queue's base
 -- ARGV[1] now ('' for the store's clock), ARGV[2] settled channel, ARGV[3] wake channel, ARGV[4] revoked TTL ms,
 -- ARGV[5] reserve limit (0: do not reserve), ARGV[6] worker id, ARGV[7] lease ms, ARGV[8] key prefix,
--- then 5 per settlement: kind (complete | complete_null | fail | retry | release), id, token,
+-- ARGV[9] the id registry's key ('' under Cluster), then 5 per settlement: kind (complete | complete_null | fail | retry | release), id, token,
 -- payload (result JSON for complete, error JSON for fail/retry, '' otherwise),
 -- number (result TTL ms for complete*, the delay ms before the next attempt for retry, '' otherwise)
 -- Returns: { {code per settlement: OK | STALE | REVOKED | REVOKED_TERMINATE | FINAL | MISSING},
@@ -12,18 +12,19 @@
 -- @include lib
 local base = KEYS[1]
 local now = clock(ARGV[1])
-prefix = ARGV[8]
+set_store(ARGV[8], ARGV[9])
 local codes = {}
 local woke = false
 local stale = 0
 -- Read and check first (a failure after a write would leave the write behind): every number.
-for i = 9, #ARGV, 5 do
+local FIRST = 10
+for i = FIRST, #ARGV, 5 do
   local kind, num = ARGV[i], ARGV[i + 4]
   if not tonumber(ARGV[i + 2]) or ((kind == 'complete' or kind == 'complete_null' or kind == 'retry') and not tonumber(num)) then
     return redis.error_reply('CONVEYOR_BAD_INPUT settlement of job ' .. ARGV[i + 1] .. ': its token, TTL or delay is not a number')
   end
 end
-for i = 9, #ARGV, 5 do
+for i = FIRST, #ARGV, 5 do
   local kind, id, token, payload, num = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
   local key = base .. 'job:' .. id
   local refused, f = fence(key, token)

@@ -4,10 +4,10 @@
 -- Returns: { WorkerInfo JSON, ... } in no set order (the adapter sorts by id)
 -- @include lib
 local base = KEYS[1]
-local ids = redis.call('ZRANGEBYSCORE', base .. 'expiry', clock(ARGV[1]), '+inf')
-if #ids == 0 then return {} end
+local alive = redis.call('ZRANGEBYSCORE', base .. 'expiry', clock(ARGV[1]), '+inf')
+if #alive == 0 then return {} end
 local out = {}
-for _, info in ipairs(redis.call('HMGET', base .. 'info', unpack(ids))) do
+for _, info in ipairs(redis.call('HMGET', base .. 'info', unpack(alive))) do
   if info then out[#out + 1] = info end
 end
 return out

@@ -26,14 +26,16 @@
 --   chord:<cb> HASH  chord member index -> "S<result JSON>" or "F<ChordError message>", in the
 --                    slot of the chord's callback <cb>; kept a day after the callback is
 --                    enqueued, so a mark relayed twice is recognized
---   outbox     LIST  deliveries (callbacks, chord marks) bound for another queue's slot, made
---                    in this slot's transition; RedisStore relays and then LREMs each one
+--   outbox     LIST  deliveries (callbacks, chord marks, and under Cluster id releases) bound for
+--                    another slot, made in this slot's transition; RedisStore relays and then
+--                    LREMs each one
 -- Wire JSON, written by the adapter so Lua never re-encodes user JSON (cjson loses number
 -- precision and turns [] into {}); every user JSON value is a *string* in it:
 --   spec      {id, t task, q queue, a args JSON, p priority, md max_deliveries, cb? callbacks wire}
 --   cb        [{on, pr passResult, j spec}, ...]
 --   ch        {i index, n size, j spec of the chord's callback}
---   delivery  {k 'cb', j spec, a args JSON, par} | {k 'mark', j spec, i, n, v mark}
+--   delivery  {k 'cb', j spec, a args JSON, par?, err? (born FAILURE), og? 'chord'}
+--             | {k 'mark', j spec, i, n, v mark} | {k 'unclaim', id, q} (Cluster: an id to release)
 -- Pools live under their own tag `<prefix>:{pool:<name>}:`:
 --   items      ZSET  every item (score 0; listed by name)
 --   free       LIST  free items, the one free longest first
@@ -47,6 +49,9 @@
 --                    expired ones are deleted at the next heartbeat)
 -- Schedule ticks live under `<prefix>:{beat}:`:
 --   ticks      HASH  schedule name -> the last tick (epoch ms) beat fired
+-- The id registry (id -> the queue holding that job): on a single Redis one HASH `<prefix>:ids`
+-- outside any tag, reached by the scripts that create and delete jobs; under Cluster BUCKETS
+-- hashes `<prefix>:{ids:<n>}:ids`, each in its own slot with its `counters` (redis-ids.ts).
 -- Outside any tag: `<prefix>:queues` SET and `<prefix>:pools` SET, the names in use.
 
 -- The store's clock, in epoch ms: Redis' own (TIME), read inside the script that decides, so
@@ -68,11 +73,34 @@ local function at_time(v, now)
   return tonumber(v)
 end
 
--- The store's key prefix: set by every script that may finish a job (a callback bound for
--- another queue needs that queue's base and wake channel).
+-- The store's key prefix and its id registry, set once by each script that creates, finishes
+-- or deletes jobs (set_store): a callback bound for another queue needs that queue's base and
+-- wake channel, and a job created or deleted updates the registry.
 local prefix = ''
+-- The id registry, a HASH id -> queue of every stored job, so that an id is unique in the whole
+-- store and not only in its queue: `<prefix>:ids` on a single Redis, which any script reaches.
+-- '' under Cluster, where the registry lives in slots of its own (redis-ids.ts): the adapter
+-- claims an id there before its job is created, and a deleted job leaves an `unclaim` delivery
+-- in its slot's outbox.
+local ids = ''
 -- Deliveries this script left in its slot's outbox, for the adapter to relay.
 local outboxed = 0
+
+local function set_store(prefix_arg, ids_arg)
+  prefix = prefix_arg
+  ids = ids_arg
+end
+
+-- The queue whose keys are under `base` (`<prefix>:{<queue>}:`).
+local function queue_of(base)
+  return string.sub(base, #prefix + 3, -3)
+end
+
+-- The queue that holds job `id` by the registry, or nil (a free id, or a registry elsewhere).
+local function id_owner(id)
+  if ids == '' then return nil end
+  return redis.call('HGET', ids, id)
+end
 
 -- Add n to one of the exactly-once counters of a slot.
 local function bump(base, name, n)
@@ -177,14 +205,21 @@ local function history_append(key, token, attempt, now, outcome, err)
   redis.call('HSET', key, 'hi', history .. entry)
 end
 
--- Delete a job with its steps, and its idempotency key if it is the key's latest holder (the
--- caller removes it from its index).
+-- Delete a job with its steps, its idempotency key if it is the key's latest holder, and its id
+-- from the registry (the caller removes it from its index).
 local function drop_job(base, id)
   local key = base .. 'job:' .. id
   local f = redis.call('HMGET', key, 's', 'ik')
   count(base, f[1], nil)
   if f[2] and redis.call('HGET', base .. 'idem', f[2]) == id then redis.call('HDEL', base .. 'idem', f[2]) end
   redis.call('DEL', key, base .. 'steps:' .. id)
+  local queue = queue_of(base)
+  if ids ~= '' then
+    if redis.call('HGET', ids, id) == queue then redis.call('HDEL', ids, id) end
+  else
+    redis.call('RPUSH', base .. 'outbox', cjson.encode({ k = 'unclaim', id = id, q = queue }))
+    outboxed = outboxed + 1
+  end
 end
 
 -- Promote scheduled jobs that have come due into the ready set.
@@ -225,16 +260,25 @@ end
 
 -- Create a job made by the store (a callback, a chord's callback) from its spec, PENDING and due
 -- now, or FAILURE with `err`. Answers false, counting a deduplicated callback, when the id is
--- stored already — unless it is the same delivery relayed twice (its `par` is ours).
-local function insert_job(base, j, args, par, now, err)
+-- stored already, here or (by the registry) in another queue — unless it is the same delivery
+-- relayed twice: its `par` (a callback's parent), or its `og` (a chord's callback), is ours.
+local function insert_job(base, j, args, par, now, err, origin)
   local key = base .. 'job:' .. j.id
   if redis.call('EXISTS', key) == 1 then
-    if not par or redis.call('HGET', key, 'par') ~= par then bump(base, 'callbacks_deduplicated_total', 1) end
+    local again = (par and redis.call('HGET', key, 'par') == par) or (origin and redis.call('HGET', key, 'og') == origin)
+    if not again then bump(base, 'callbacks_deduplicated_total', 1) end
+    return false
+  end
+  local owner = id_owner(j.id)
+  if owner and owner ~= j.q then
+    bump(base, 'callbacks_deduplicated_total', 1)
     return false
   end
   local seq = redis.call('INCR', base .. 'seq')
   local fields = { 't', j.t, 'a', args, 'p', j.p, 'r', now, 'e', now, 'md', j.md, 'sq', seq, 'at', 1 }
   if par then fields[#fields + 1] = 'par'; fields[#fields + 1] = par end
+  if origin then fields[#fields + 1] = 'og'; fields[#fields + 1] = origin end
+  if ids ~= '' then redis.call('HSET', ids, j.id, j.q) end
   if j.cb then fields[#fields + 1] = 'cb'; fields[#fields + 1] = j.cb end
   if err then
     redis.call('HSET', key, 's', 'FAILURE', 'err', err, 'f', now, unpack(fields))
@@ -250,7 +294,9 @@ local function insert_job(base, j, args, par, now, err)
   return true
 end
 
-local finish -- defined below; a chord callback recorded as FAILURE finishes in turn
+-- Defined below, and calling each other: a chord's last mark delivers its callback, which
+-- applies, and a callback failed at birth finishes, which may deliver more.
+local finish, apply, deliver
 
 -- Record a member's outcome in its chord (this slot is the callback's); the mark that completes
 -- the chord enqueues the callback, or records it as FAILURE with a ChordError.
@@ -277,22 +323,30 @@ local function chord_mark(base, d, now)
     end
   end
   redis.call('PEXPIRE', record, CHORD_KEEP_MS)
+  local cb = { k = 'cb', j = d.j, og = 'chord' }
   if not failure then
-    insert_job(base, d.j, prepend_arg('[' .. table.concat(results, ',') .. ']', d.j.a), nil, now, nil)
-  elseif insert_job(base, d.j, d.j.a, nil, now, cjson.encode({ type = 'ChordError', code = 'CHORD_FAILED', message = failure })) then
+    cb.a = prepend_arg('[' .. table.concat(results, ',') .. ']', d.j.a)
+  else
+    cb.a = d.j.a
+    cb.err = cjson.encode({ type = 'ChordError', code = 'CHORD_FAILED', message = failure })
+  end
+  deliver(base, cb, now)
+end
+
+-- Apply a delivery in the slot it is bound for (this script's). A callback recorded as FAILURE
+-- at birth (a chord's, with a ChordError) finishes in turn: its own callbacks fire.
+apply = function(base, d, now)
+  if d.k == 'mark' then return chord_mark(base, d, now) end
+  if insert_job(base, d.j, d.a, d.par, now, d.err, d.og) and d.err then
     finish(base, d.j.id, base .. 'job:' .. d.j.id, 'FAILURE', now)
   end
 end
 
--- Apply a delivery in the slot it is bound for (this script's).
-local function apply(base, d, now)
-  if d.k == 'mark' then return chord_mark(base, d, now) end
-  insert_job(base, d.j, d.a, d.par, now, nil)
-end
-
--- Apply a delivery now when it is bound for this queue; otherwise leave it in this slot's outbox.
-local function deliver(base, d, now)
-  if prefix .. ':{' .. d.j.q .. '}:' == base then return apply(base, d, now) end
+-- Apply a delivery now when it is bound for this slot; otherwise leave it in this slot's outbox.
+-- Under Cluster a callback always goes through the outbox, even to its own queue: the adapter
+-- claims its id in the registry's slot first.
+deliver = function(base, d, now)
+  if prefix .. ':{' .. d.j.q .. '}:' == base and (d.k == 'mark' or ids ~= '') then return apply(base, d, now) end
   redis.call('RPUSH', base .. 'outbox', cjson.encode(d))
   outboxed = outboxed + 1
 end
