@@ -13,7 +13,7 @@ import { Reconciler, type ReconcileOptions } from './scheduler/reconcile.js';
 import { Schedule, type ScheduleOptions } from './scheduler/schedule.js';
 import { checkName } from './store/checks.js';
 import { DEFAULT_STORE_URL, openStore, parseStoreUrl } from './store/open.js';
-import type { Counters, EnqueueResult, NewJob, Store } from './store/store.js';
+import type { Counters, EnqueueResult, NewJob, RetryAnswer, Store } from './store/store.js';
 import { resolveTaskOptions, Task, type ArgsSchema, type TaskDefaults, type TaskHandler, type TaskOptions, type TaskSender } from './task.js';
 
 /** A job sent this turn, waiting to be written with the others. */
@@ -201,8 +201,13 @@ export class Conveyor implements TaskSender, CanvasSender {
     return this.store.jobRevoke({ id, terminate: options.terminate ?? false, reason: options.reason });
   }
 
-  /** Send a FAILURE or REVOKED job again, with a fresh retry budget (the dead-letter retry). */
-  retry(id: string): Promise<'retried' | 'not-final' | 'missing'> {
+  /**
+   * Send a FAILURE or REVOKED job again, with a fresh retry budget (the dead-letter retry).
+   * @returns 'retried'; 'not-final' (it has not failed or been revoked); 'missing'; 'key-held'
+   * (another job holds its idempotency key now: retrying would run the work twice); 'chord-failed'
+   * (a chord's callback whose member has not succeeded: retry the member first).
+   */
+  retry(id: string): Promise<RetryAnswer> {
     return this.store.jobRetry(id);
   }
 

@@ -10,9 +10,13 @@
  * - chain      each step is the `link` of the one before; each gets its parent's result first.
  * - chord      a group whose members each carry the callback; the store records each member's
  *              outcome under (chord, index) and the last one enqueues the callback, once.
+ * - join       a chain link's identity (a digest of what it runs from there on). A chain whose
+ *              first job is deduplicated continues after the job holding its key, and a chord
+ *              member deduplicated lends its place to that job: see JobRecord.followers.
  */
+import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from './errors.js';
-import { buildJob, prependArg, type ApplyOptions, type JobDefaults } from './message.js';
+import { buildJob, canonicalJson, prependArg, type ApplyOptions, type JobDefaults } from './message.js';
 import { AsyncResult } from './result.js';
 import type { Callback, CallbackJob, EnqueueResult, NewJob, Store } from './store/store.js';
 
@@ -101,32 +105,57 @@ export class ChainResult<R = unknown> extends AsyncResult<R> {
 
 /**
  * Run signatures one after another, each getting the previous result as its first argument.
+ * If the first step is deduplicated (its key held by another job), the chain goes on after that
+ * job, with its result: its next steps run once however many identical chains are sent.
  * @example const r = await chain(fetchPage.s(url), parse.s(), save.s()).applyAsync(); await r.get()
  */
 export function chain<R = unknown>(...steps: Signature[]): { applyAsync(): Promise<ChainResult<R>> } {
   if (steps.length === 0) throw new InvalidArgumentError('chain() needs at least one signature');
   return {
     async applyAsync() {
-      let next: { job: CallbackJob; immutable: boolean } | undefined;
-      const ids: string[] = [];
+      let next: Callback | undefined;
+      const links: Callback[] = [];
       for (let i = steps.length - 1; i >= 1; i--) {
-        const job = withLink(callbackJob(steps[i]!), next);
-        ids.unshift(job.id);
-        next = { job, immutable: steps[i]!.immutable };
+        next = chainLink(withLink(callbackJob(steps[i]!), next), steps[i]!.immutable);
+        links.unshift(next);
       }
       const sender = steps[0]!.sender;
-      const head = withLink(buildCall(steps[0]!), next);
-      const [outcome] = await sender.enqueueJobs([head]);
-      const all = [outcome!.id, ...ids];
+      const [outcome] = await sender.enqueueJobs([withLink(buildCall(steps[0]!), next)]);
       const store = () => sender.store;
+      // Deduplicated: the chain goes on after the holder, by the links it holds (an identical
+      // chain's, or ours joined to it), or by ours fired at once if it had already ended.
+      const ids = outcome!.created ? links.map((l) => l.job.id) : await linksFollowed(sender.store, outcome!.id, links);
+      const all = [outcome!.id, ...ids];
       return new ChainResult<R>(all.at(-1)!, store, all.slice(0, -1).map((id) => new AsyncResult(id, store)));
     },
   };
 }
 
-function withLink<J extends CallbackJob>(job: J, next: { job: CallbackJob; immutable: boolean } | undefined): J {
+/** A chain's link to `job`: a success callback with its join, the digest of what it runs from there on. */
+function chainLink(job: CallbackJob, immutable: boolean): Callback {
+  const content = (j: CallbackJob): unknown => [j.task, j.queue, j.argsJson, j.priority, j.maxDeliveries,
+    (j.callbacks ?? []).map((c) => c.join ?? [c.on, c.passResult, content(c.job)])];
+  const join = createHash('sha256').update(canonicalJson([!immutable, content(job)])).digest('base64url');
+  return { on: 'success', passResult: !immutable, job, join };
+}
+
+function withLink<J extends CallbackJob>(job: J, next: Callback | undefined): J {
   if (!next) return job;
-  return { ...job, callbacks: [...(job.callbacks ?? []), { on: 'success', passResult: !next.immutable, job: next.job }] };
+  return { ...job, callbacks: [...(job.callbacks ?? []), next] };
+}
+
+/** The ids of the steps a deduplicated chain's holder goes on with: those with our links' joins, else ours. */
+async function linksFollowed(store: Store, holder: string, links: readonly Callback[]): Promise<string[]> {
+  const record = await store.jobGet(holder);
+  let candidates: readonly Callback[] = record ? [...record.callbacks, ...record.followers.callbacks] : [];
+  const ids: string[] = [];
+  for (const link of links) {
+    const held = candidates.find((c) => c.join === link.join);
+    if (!held) return [...ids, ...links.slice(ids.length).map((l) => l.job.id)];
+    ids.push(held.job.id);
+    candidates = held.job.callbacks ?? [];
+  }
+  return ids;
 }
 
 /** The results of a group, in member order. */

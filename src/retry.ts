@@ -6,6 +6,7 @@
  */
 import { toMs, type Duration } from './duration.js';
 import { InvalidArgumentError, PermanentError } from './errors.js';
+import type { RetryAnswer } from './store/store.js';
 
 /** An error class, matched with `instanceof`. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -77,4 +78,20 @@ export function backoffDelay(retry: number, policy: Pick<ResolvedRetry, 'baseMs'
   const exponential = policy.baseMs * 2 ** Math.max(0, retry - 1);
   const capped = Math.min(policy.maxMs, exponential);
   return policy.jitter ? Math.floor(random() * capped) : capped;
+}
+
+/** What a dead-letter retry's answer means, for people (the CLI, the HTTP API): one sentence each. */
+export function retryAnswerText(id: string, answer: RetryAnswer): string {
+  switch (answer) {
+    case 'retried':
+      return `${id}: sent again`;
+    case 'not-final':
+      return `${id}: not retried: it has not failed or been revoked (only FAILURE and REVOKED jobs can be retried)`;
+    case 'missing':
+      return `${id}: no such job`;
+    case 'key-held':
+      return `${id}: not retried: another job holds its idempotency key now and does its work; retry it once that job has ended`;
+    case 'chord-failed':
+      return `${id}: not retried: it is a chord's callback and a member has not succeeded (or its result is gone); retry the failed member first`;
+  }
 }

@@ -4,6 +4,7 @@ import { toMs } from '../duration.js';
 import { InvalidArgumentError, TaskFailedError, TaskRevokedError } from '../errors.js';
 import type { ApplyOptions } from '../message.js';
 import type { AsyncResult, TaskInfo } from '../result.js';
+import { retryAnswerText } from '../retry.js';
 import { printJson, when } from './format.js';
 import { withApp, type StoreFlags } from './load-app.js';
 import { barsEnabled, oneLine, startBar, type Bar } from './progress-bar.js';
@@ -132,8 +133,7 @@ export async function statusCommand(id: string, flags: StoreFlags & { json?: boo
 export async function retryCommand(id: string, flags: StoreFlags): Promise<number> {
   return withApp(flags, async (app) => {
     const outcome = await app.retry(id);
-    const messages = { retried: `${id}: sent again`, 'not-final': `${id}: not retried: it has not failed or been revoked`, missing: `${id}: no such job` };
-    (outcome === 'retried' ? process.stdout : process.stderr).write(`${messages[outcome]}\n`);
+    (outcome === 'retried' ? process.stdout : process.stderr).write(`${retryAnswerText(id, outcome)}\n`);
     return outcome === 'retried' ? 0 : 1;
   });
 }

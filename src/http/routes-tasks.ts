@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Duration } from '../duration.js';
 import type { ApplyOptions } from '../message.js';
+import { retryAnswerText } from '../retry.js';
 import type { ArgsSchema, Task } from '../task.js';
 import { badInput, conflict, HttpError, notFound, parseInput } from './errors.js';
 import { ListQuerySchema, RevokeBodySchema, SendBodySchema, type SendBody } from './schemas.js';
@@ -74,7 +75,7 @@ export function registerTaskRoutes(fastify: FastifyInstance, ctx: ApiContext): v
     const { id } = request.params as { id: string };
     const outcome = await app.retry(id);
     if (outcome === 'missing') throw notFound(`no job with id "${id}"`);
-    if (outcome === 'not-final') throw conflict(`job "${id}" has not failed or been revoked: only FAILURE and REVOKED jobs can be retried`);
+    if (outcome !== 'retried') throw conflict(retryAnswerText(`job "${id}"`, outcome));
     return { result: 'retried' };
   });
 

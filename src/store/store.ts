@@ -45,6 +45,15 @@ export interface Callback {
   passResult: boolean;
   /** The job to enqueue (its id is its dedup key; it runs at once, with no expiry). */
   job: CallbackJob;
+  /**
+   * The identity of a continuation, set on a chain's links (not on a task's or a call's own
+   * `link`): a digest of what it runs, whatever its ids. When the send carrying it is
+   * deduplicated (its id stored, or its key held), it follows the holder — see
+   * {@link JobRecord.followers} — unless the holder has a callback with the same `join`
+   * already: the same chain sent twice runs its next steps once, a different chain on the same
+   * first job runs its own.
+   */
+  join?: string;
 }
 
 /** The job a callback or a chord enqueues. */
@@ -54,6 +63,8 @@ export type CallbackJob = Omit<NewJob, 'runAt' | 'delayMs' | 'expiresAt' | 'expi
  * A job's place in a chord: when every member of the chord is final, the store enqueues
  * `callback` ONCE, with the members' results in index order prepended to its args. If any
  * member did not succeed, the callback is recorded as FAILURE with a ChordError instead of run.
+ * A member whose send is deduplicated (its id stored, its key held) is not created: its place
+ * follows the holder, whose outcome fills it (see {@link JobRecord.followers}).
  */
 export interface ChordMember {
   /** 0-based position of this member's result. */
@@ -175,6 +186,9 @@ export type LossReason = 'stale' | 'revoked' | 'final' | 'missing';
 /** The answer to one settlement or renewal. */
 export type WriteOutcome = { id: string; ok: true } | { id: string; ok: false; reason: LossReason; terminate: boolean };
 
+/** What {@link Store.jobRetry} answers. */
+export type RetryAnswer = 'retried' | 'not-final' | 'missing' | 'key-held' | 'chord-failed';
+
 /** A lease a worker holds. */
 export interface LeaseRef {
   id: string;
@@ -208,6 +222,13 @@ export interface JobRecord {
   idempotencyKey: string | null;
   callbacks: Callback[];
   chord: ChordMember | null;
+  /**
+   * What deduplicated sends left to follow this job: their chord places and their chains'
+   * next steps (callbacks with a `join`). They fire at the job's next final state — at once, in
+   * the enqueue, if it was final when they came — with this job as parent and its outcome, each
+   * once, and are then dropped (so, unlike `callbacks`, they fire after a dead-letter retry too).
+   */
+  followers: { callbacks: Callback[]; chords: ChordMember[] };
   parent: ParentInfo | null;
   /** The last progress the running (or last) delivery reported, or null. */
   progress: JobProgress | null;
@@ -420,8 +441,15 @@ export interface Store {
    * refused); with `terminate` its worker also aborts the running handler.
    */
   jobRevoke(params: { id: string; terminate: boolean; reason?: string }): Promise<'revoked' | 'final' | 'missing'>;
-  /** Put a FAILURE or REVOKED job back to PENDING with a fresh retry budget. */
-  jobRetry(id: string): Promise<'retried' | 'not-final' | 'missing'>;
+  /**
+   * Put a FAILURE or REVOKED job back to PENDING with a fresh retry budget (the dead-letter
+   * retry); it becomes its idempotency key's holder again. Refused with 'key-held' when another
+   * job holds its key now (two live jobs would share one key). A chord's callback recorded as
+   * FAILURE with a ChordError runs with the members' results prepended, each member's as it is
+   * now (a failed member retried since counts with its new result); refused with 'chord-failed'
+   * while a member has not succeeded, or its result is gone.
+   */
+  jobRetry(id: string): Promise<RetryAnswer>;
   /** Return jobs whose lease expired to PENDING, or fail them when their deliveries ran out. */
   jobsRecoverExpired(): Promise<RecoverResult>;
   /** Delete finished jobs whose result TTL has passed, with their steps; answers how many. */

@@ -210,13 +210,28 @@ function releaseTests(test: TestFn): void {
     assert.deepEqual(await h.store.jobsEnqueue([newJob(keyed('k'))]), [{ id: holder.id, created: false }]);
   });
 
-  test('dedup: a dead-letter jobRetry of an older job does not take the key from the latest', async (h) => {
+  test('dedup: a dead-letter jobRetry is refused while another job holds the key; once that one ends, the retried job holds it', async (h) => {
     const [old] = await h.enqueue(keyed('k'));
     await h.settle(fail(await h.reserveOne()));
     const latest = newJob(keyed('k'));
     assert.deepEqual(await h.store.jobsEnqueue([latest]), [{ id: latest.id, created: true }]);
+    const before = await h.get(old.id);
+    assert.equal(await h.store.jobRetry(old.id), 'key-held', 'two live jobs would share one key');
+    assert.deepEqual(await h.get(old.id), before, 'the refused retry changed nothing');
+    await h.completeOne(); // the latest ends, and with no TTL frees the key
     assert.equal(await h.store.jobRetry(old.id), 'retried');
-    assert.deepEqual(await h.store.jobsEnqueue([newJob(keyed('k'))]), [{ id: latest.id, created: false }]);
+    assert.deepEqual(await h.store.jobsEnqueue([newJob(keyed('k'))]), [{ id: old.id, created: false }], 'the retried job holds the key');
+  });
+
+  test('dedup: a dead-letter jobRetry is refused while a finished job holds the key for its TTL', async (h) => {
+    const [old] = await h.enqueue(keyed('k'));
+    await h.settle(fail(await h.reserveOne()));
+    const latest = newJob(keyed('k', HOUR));
+    await h.store.jobsEnqueue([latest]);
+    await h.completeOne();
+    assert.equal(await h.store.jobRetry(old.id), 'key-held');
+    h.advance(HOUR + 1);
+    assert.equal(await h.store.jobRetry(old.id), 'retried');
   });
 
   test('dedup: a dead-letter jobRetry makes its job hold the key again', async (h) => {

@@ -209,6 +209,7 @@ export function pendingRecord(job: NewJob, now: number): JobRecord {
     idempotencyKey: job.idempotency?.key ?? null,
     callbacks: [...(job.callbacks ?? [])],
     chord: job.chord ?? null,
+    followers: { callbacks: [], chords: [] },
     parent: null,
     progress: null,
     history: [],

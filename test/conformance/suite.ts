@@ -24,6 +24,7 @@ import { chordTests } from './chords.js';
 import { dedupTests } from './dedup.js';
 import { deliveryTests } from './deliveries.js';
 import { enqueueTests } from './enqueue.js';
+import { followerTests } from './followers.js';
 import { Harness, type OpenStore, type TestFn } from './harness.js';
 import { leaseTests } from './leases.js';
 import { operationTests } from './operations.js';
@@ -60,6 +61,7 @@ const groups: readonly [string, (test: TestFn) => void][] = [
   ['callbacks: which fire, with what parent and args', callbackTests],
   ['callbacks: once per job, nested, across queues', callbackOnceTests],
   ['chords', chordTests],
+  ['followers: what deduplicated sends leave to the holder', followerTests],
   ['steps and stale-write fencing', stepTests],
   ['pools and counters', poolTests],
   ['waitForChange and contention', waitAndContentionTests],

@@ -29,7 +29,7 @@ describe('Redis Lua scripts, called directly', () => {
 
   it('enqueue answers CREATED per new job and EXISTS for an id already stored; reserve leases by priority', async () => {
     const created = await runScript(client, 'enqueue', base, [now, 'wake', prefix, ids, ...job('a', '["x"]'), ...job('b', '["y"]', 7), ...job('a')]);
-    assert.deepEqual(created, [['CREATED', 'CREATED', 'EXISTS'], []]);
+    assert.deepEqual(created, [['CREATED', 'CREATED', 'EXISTS'], [], 0]);
     assert.equal(await client.hget(`${base}counts`, 'PENDING'), '2');
     assert.equal(await client.hget(`${base}counters`, 'duplicates_suppressed_total'), '1');
     const [taken, outboxed] = (await runScript(client, 'reserve', base, [now, 'w1', 10, 30_000, 86_400_000, prefix, ids])) as [unknown[][], number];
@@ -78,7 +78,7 @@ describe('Redis Lua scripts, called directly', () => {
 
   it('scripts still run after Redis forgets them (SCRIPT FLUSH): EVALSHA falls back to EVAL', async () => {
     await client.script('FLUSH');
-    assert.deepEqual(await runScript(client, 'enqueue', base, [now, 'wake', prefix, ids, ...job('d')]), [['CREATED'], []]);
+    assert.deepEqual(await runScript(client, 'enqueue', base, [now, 'wake', prefix, ids, ...job('d')]), [['CREATED'], [], 0]);
     assert.deepEqual(await runScript(client, 'purge', base, [prefix, ids]), [1, 0]);
   });
 });
@@ -114,7 +114,7 @@ describe('Redis Lua scripts of exactly-once effects, called directly', () => {
 
   it('enqueue answers HELD with the holder id while the key is held, and counts it', async () => {
     const answers = await runScript(client, 'enqueue', orders, [now, 'wake', prefix, ids, ...job('k1', { key: 'order-1' }), ...job('k2', { key: 'order-1' })]);
-    assert.deepEqual(answers, [['CREATED', 'HELD'], ['k1']]);
+    assert.deepEqual(answers, [['CREATED', 'HELD'], ['k1'], 0]);
     assert.equal(await client.hget(`${orders}idem`, 'order-1'), 'k1');
     assert.equal(await counter(orders, 'duplicates_suppressed_total'), 1);
     assert.deepEqual(await runScript(client, 'purge', orders, [prefix, ids]), [1, 0]);
@@ -144,11 +144,13 @@ describe('Redis Lua scripts of exactly-once effects, called directly', () => {
     assert.equal(await runScript(client, 'relay', receipts, [now, prefix, ids, mark(0, 'S[1]'), mark(0, 'S[1]')]), 0);
     assert.equal(await client.exists(`${receipts}job:ch1`), 0, 'one of two members');
     assert.equal(await counter(receipts, 'callbacks_deduplicated_total'), 0, 'the same mark twice is one mark');
-    await runScript(client, 'relay', receipts, [now, prefix, ids, mark(1, 'Fchord member m2 (index 1) ended FAILURE: Error: boom')]);
+    const failed = `F${JSON.stringify({ m: 'm2', e: 'chord member m2 (index 1) ended FAILURE: Error: boom' })}`;
+    await runScript(client, 'relay', receipts, [now, prefix, ids, mark(1, failed)]);
     assert.equal(await client.hget(`${receipts}job:ch1`, 's'), 'FAILURE');
     assert.deepEqual(JSON.parse((await client.hget(`${receipts}job:ch1`, 'err'))!), {
       type: 'ChordError', code: 'CHORD_FAILED', message: 'chord member m2 (index 1) ended FAILURE: Error: boom',
     });
+    assert.deepEqual(JSON.parse((await client.hget(`${receipts}job:ch1`, 'cr'))!), ['S[1]', failed], 'the marks, kept for a retry of the callback');
     assert.equal(await client.zscore(`${receipts}failed`, 'ch1') !== null, true);
   });
 
@@ -305,7 +307,7 @@ describe('Redis Lua scripts fed input they cannot read, called directly', () => 
     await assert.rejects(runScript(client, 'enqueue', base, [now, 'wake', prefix, ids, ...plain('good-1'), 'bad', 'send', '[]', 'high', now, 5, '']),
       /CONVEYOR_BAD_INPUT job bad: priority, run_at and max_deliveries must be numbers/);
     assert.deepEqual(await keys(), [], 'not even the FIFO counter moved');
-    assert.deepEqual(await runScript(client, 'enqueue', base, [now, 'wake', prefix, ids, ...plain('good-1'), ...plain('good-2')]), [['CREATED', 'CREATED'], []]);
+    assert.deepEqual(await runScript(client, 'enqueue', base, [now, 'wake', prefix, ids, ...plain('good-1'), ...plain('good-2')]), [['CREATED', 'CREATED'], [], 0]);
   });
 
   it('settle refuses a batch with a number it cannot read, having settled none of it', async () => {
@@ -376,5 +378,47 @@ describe("Redis Lua scripts on Redis' own clock (TIME), called directly", () => 
     assert.deepEqual(await runScript(client, 'renew', base, ['', 60_000, 'now', '1']), ['OK']);
     assert.ok(Number(await client.hget(`${base}job:now`, 'l')) >= now + 60_000);
     assert.deepEqual((await runScript(client, 'recover', base, ['', 'wake', prefix, ids]) as unknown[]).slice(0, 2), [[], []], 'a renewed lease has not lapsed');
+  });
+});
+
+/** The id registry's scripts (Redis Cluster's claims) and follow.lua, called directly. */
+describe('Redis Lua scripts of the id registry and followers, called directly', () => {
+  const client = new Redis(SHARED_REDIS_URL);
+  const prefix = uniquePrefix();
+  const bucket = `${prefix}:{ids:3}:`;
+  const orders = `${prefix}:{orders}:`;
+  const now = 1_700_000_000_000;
+  before(async () => {
+    await assertRedisReachable();
+    defineScripts(client);
+  });
+  after(async () => {
+    await deleteKeys(SHARED_REDIS_URL, ALL_TEST_KEYS);
+    await client.quit();
+  });
+
+  it('id_claim claims ids for queues, answers OURS for a repeat and TAKEN (counted) for another queue; id_release frees only its own', async () => {
+    assert.deepEqual(await runScript(client, 'id_claim', bucket, ['duplicates_suppressed_total', 'a', 'mail', 'b', 'sms']), [['NEW', 'NEW'], ['', '']]);
+    assert.deepEqual(await runScript(client, 'id_claim', bucket, ['duplicates_suppressed_total', 'a', 'mail', 'a', 'push']), [['OURS', 'TAKEN'], ['', 'mail']]);
+    assert.equal(await client.hget(`${bucket}counters`, 'duplicates_suppressed_total'), '1');
+    assert.equal(await runScript(client, 'id_release', bucket, ['a', 'push', 'b', 'sms']), 1, 'a is mail\'s: not released for push');
+    assert.deepEqual(await client.hgetall(`${bucket}ids`), { a: 'mail' });
+  });
+
+  it('follow leaves a chord place to a job not final yet (fl), and fires it at once for a final one', async () => {
+    const cb = { id: 'sum', task: 'sum', queue: 'orders', argsJson: '[]', priority: 0, maxDeliveries: 3 };
+    const ids = `${prefix}:ids`; // a single Redis: a callback is created in the same script
+    await runScript(client, 'enqueue', orders, [now, 'wake', prefix, ids, 'h1', 't', '[]', 0, now, 5, '', 'h2', 't', '[]', 0, now, 5, '']);
+    assert.equal(await runScript(client, 'follow', orders, [now, prefix, ids, 'h1', '', encodeChord({ index: 0, size: 1, callback: cb })]), 0);
+    assert.deepEqual(JSON.parse((await client.hget(`${orders}job:h1`, 'fl'))!).ch.map((p: { i: number }) => p.i), [0]);
+    await client.hset(`${orders}job:h2`, 's', 'SUCCESS', 'res', '"two"');
+    await runScript(client, 'follow', orders, [now, prefix, ids, 'h2', '', encodeChord({ index: 0, size: 1, callback: { ...cb, id: 'sum2' } })]);
+    assert.equal(await client.hget(`${orders}job:sum2`, 'a'), '[["two"]]', 'the chord completed at once with the holder\'s result');
+    // Under Cluster ('' for the registry) the callback leaves through the outbox, its id to be claimed first.
+    await runScript(client, 'enqueue', orders, [now, 'wake', prefix, '', 'h3', 't', '[]', 0, now, 5, '']);
+    await client.hset(`${orders}job:h3`, 's', 'SUCCESS', 'res', '3');
+    assert.equal(await runScript(client, 'follow', orders, [now, prefix, '', 'h3', '', encodeChord({ index: 0, size: 1, callback: { ...cb, id: 'sum3' } })]), 1);
+    assert.equal(JSON.parse((await client.lrange(`${orders}outbox`, 0, -1)).at(-1)!).j.id, 'sum3');
+    assert.equal(await client.hget(`${orders}job:h2`, 'fl'), null);
   });
 });

@@ -45,7 +45,7 @@ export function enqueueResults(ids: readonly string[], [codes, holders]: [string
 export const POOL_RELEASE_CODES = { RELEASED: 'released', NOT_HELD: 'not-held' } as const;
 export const POOL_RENEW_CODES = { OK: 'ok', NOT_HELD: 'not-held' } as const;
 export const REVOKE_CODES = { REVOKED: 'revoked', FINAL: 'final', MISSING: 'missing' } as const;
-export const RETRY_CODES = { RETRIED: 'retried', NOT_FINAL: 'not-final', MISSING: 'missing' } as const;
+export const RETRY_CODES = { RETRIED: 'retried', NOT_FINAL: 'not-final', MISSING: 'missing', KEY_HELD: 'key-held', CHORD_FAILED: 'chord-failed' } as const;
 
 /** Map a code through a table, refusing codes the table does not know. */
 export function decode<T extends Record<string, string>>(table: T, code: unknown): T[keyof T] {

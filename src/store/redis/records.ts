@@ -2,7 +2,7 @@
 import type { ErrorInfo } from '../../errors.js';
 import type { JobState } from '../../states.js';
 import type { DeliveryRecord, JobProgress, JobRecord, ParentInfo, StepRecord } from '../store.js';
-import { decodeCallbacks, decodeChord } from './wire.js';
+import { decodeCallbacks, decodeChord, decodeFollowers } from './wire.js';
 
 const num = (v: string | undefined): number | null => (v === undefined || v === '' ? null : Number(v));
 
@@ -35,6 +35,7 @@ export function toRecord(id: string, queue: string, h: Record<string, string>): 
     idempotencyKey: h.ik ?? null,
     callbacks: decodeCallbacks(h.cb),
     chord: decodeChord(h.ch),
+    followers: decodeFollowers(h.fl),
     parent: toParent(h.par),
     progress: toProgress(h.pg),
     history: toHistory(h.hi),

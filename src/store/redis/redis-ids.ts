@@ -25,6 +25,13 @@ export interface IdClaim {
   queue: string;
 }
 
+/** A claim's answer: NEW (claimed now), OURS (that queue held it already), TAKEN by `owner`. */
+export interface ClaimAnswer {
+  code: 'NEW' | 'OURS' | 'TAKEN';
+  /** The queue holding the id, when TAKEN; '' otherwise. */
+  owner: string;
+}
+
 /** What the registry needs from its store. */
 export interface IdsScope {
   client: Client;
@@ -69,13 +76,13 @@ export class IdRegistry {
 
   /**
    * Claim ids for their queues (Cluster). Answers, per claim in order, NEW (claimed now), OURS
-   * (that queue held it already) or TAKEN (another queue holds it; counted in `counter`).
+   * (that queue held it already) or TAKEN, with the queue that holds it (counted in `counter`).
    */
-  async claim(claims: readonly IdClaim[], counter: 'duplicates_suppressed_total' | 'callbacks_deduplicated_total'): Promise<('NEW' | 'OURS' | 'TAKEN')[]> {
-    const answers: ('NEW' | 'OURS' | 'TAKEN')[] = new Array(claims.length);
+  async claim(claims: readonly IdClaim[], counter: 'duplicates_suppressed_total' | 'callbacks_deduplicated_total'): Promise<ClaimAnswer[]> {
+    const answers: ClaimAnswer[] = new Array(claims.length);
     await Promise.all([...this.#byBucket(claims)].map(async ([base, entries]) => {
-      const codes = (await this.#scope.run('id_claim', base, [counter, ...entries.flatMap(({ claim }) => [claim.id, claim.queue])])) as ('NEW' | 'OURS' | 'TAKEN')[];
-      entries.forEach(({ index }, i) => (answers[index] = codes[i]!));
+      const [codes, owners] = (await this.#scope.run('id_claim', base, [counter, ...entries.flatMap(({ claim }) => [claim.id, claim.queue])])) as [ClaimAnswer['code'][], string[]];
+      entries.forEach(({ index }, i) => (answers[index] = { code: codes[i]!, owner: owners[i]! }));
     }));
     return answers;
   }

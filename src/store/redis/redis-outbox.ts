@@ -97,7 +97,7 @@ export class OutboxRelay {
     const callbacks = deliveries.filter((e): e is { text: string; d: Extract<Delivery, { k: 'cb' }> } => e.d.k === 'cb');
     if (!ids.claimsFirst || callbacks.length === 0) return deliveries;
     const codes = await ids.claim(callbacks.map(({ d }) => ({ id: d.j.id, queue: d.j.q })), 'callbacks_deduplicated_total');
-    const taken = new Set(callbacks.filter((_, i) => codes[i] === 'TAKEN').map((e) => e.text));
+    const taken = new Set(callbacks.filter((_, i) => codes[i]!.code === 'TAKEN').map((e) => e.text));
     if (taken.size > 0) await done([...taken]);
     return deliveries.filter((e) => !taken.has(e.text));
   }

@@ -26,7 +26,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { toJson } from '../../message.js';
 import type {
   Counters, EnqueueResult, JobRecord, LeaseRef, ListParams, NewJob, PoolItem, PoolLease, QueueStats, RecoverResult,
-  ReserveParams, ReservedJob, Settlement, SettleAndReserveResult, StepOutcome, StepRecord, Store, StoreOptions, WaitParams,
+  ReserveParams, ReservedJob, RetryAnswer, Settlement, SettleAndReserveResult, StepOutcome, StepRecord, Store, StoreOptions, WaitParams,
   WorkerInfo, WriteOutcome,
 } from '../store.js';
 import * as checks from '../checks.js';
@@ -43,7 +43,7 @@ import { RedisWorkers } from './redis-workers.js';
 import { toParent, toRecord } from './records.js';
 import { defineScripts, runScript, type ScriptName } from './scripts.js';
 import { RedisWakeups } from './wakeups.js';
-import { pushJob, pushSettlement } from './wire.js';
+import { encodeCallbacks, encodeChord, pushJob, pushSettlement } from './wire.js';
 
 const DAY_MS = 86_400_000;
 
@@ -146,7 +146,7 @@ export class RedisStore implements Store {
     // Under Cluster the ids are claimed first (redis-ids.ts): a job whose id another queue holds is not sent.
     const claims = this.#ids.claimsFirst ? await this.#ids.claim(jobs, 'duplicates_suppressed_total') : undefined;
     const sending = jobs.map((job, index) => ({ job, index })).filter(({ job, index }) => {
-      if (claims?.[index] !== 'TAKEN') return true;
+      if (claims?.[index]!.code !== 'TAKEN') return true;
       results[index] = { id: job.id, created: false };
       return false;
     });
@@ -154,7 +154,9 @@ export class RedisStore implements Store {
       await this.#locator.addQueue(queue);
       const args: (string | number)[] = [this.#nowArg(), this.#wakeChannel(queue), this.#prefix, this.#ids.scriptArg];
       for (const { job } of entries) pushJob(args, job);
-      const answers = enqueueResults(entries.map((e) => e.job.id), (await this.#run('enqueue', queue, args)) as [string[], string[]]);
+      const [codes, holders, outboxed] = (await this.#run('enqueue', queue, args)) as [string[], string[], number];
+      if (outboxed > 0) await this.#outbox.relay([queue]); // followers fired at once, for a holder already final
+      const answers = enqueueResults(entries.map((e) => e.job.id), [codes, holders]);
       entries.forEach(({ index, job }, i) => {
         const answer = answers[i]!;
         results[index] = answer;
@@ -162,9 +164,23 @@ export class RedisStore implements Store {
         if (answer.created || answer.id !== job.id) this.#locator.remember(answer.id, queue);
       });
     }));
-    // Claimed now for a job not created (its idempotency key was held): give the id back.
-    if (claims) await this.#ids.release(jobs.filter((_, i) => claims[i] === 'NEW' && !results[i]!.created));
+    if (claims) {
+      // Claimed now for a job not created (its idempotency key was held): give the id back.
+      await this.#ids.release(jobs.filter((_, i) => claims[i]!.code === 'NEW' && !results[i]!.created));
+      // A send whose id another queue holds leaves its followers to that job, in that job's slot.
+      await this.#followTaken(jobs.map((job, i) => ({ job, owner: claims[i]!.owner })).filter((e) => e.owner !== ''));
+    }
     return results;
+  }
+
+  /** Under Cluster: the chord places and chains' next steps of sends whose ids another queue holds follow those jobs. */
+  async #followTaken(sends: { job: NewJob; owner: string }[]): Promise<void> {
+    const following = sends.filter(({ job }) => job.chord || job.callbacks?.some((c) => c.join !== undefined));
+    await Promise.all([...groupBy(following, (e) => e.owner)].map(async ([queue, entries]) => {
+      const args: (string | number)[] = [this.#nowArg(), this.#prefix, this.#ids.scriptArg];
+      for (const { job } of entries) args.push(job.id, job.callbacks?.length ? encodeCallbacks(job.callbacks) : '', job.chord ? encodeChord(job.chord) : '');
+      if (((await this.#run('follow', queue, args)) as number) > 0) await this.#outbox.relay([queue]);
+    }));
   }
 
   #reserved(queue: string, raw: Raw[], leaseMs: number, now: number): ReservedJob[] {
@@ -265,11 +281,21 @@ export class RedisStore implements Store {
     return answer;
   }
 
-  async jobRetry(id: string): Promise<'retried' | 'not-final' | 'missing'> {
+  async jobRetry(id: string): Promise<RetryAnswer> {
     checks.checkName(id, 'id');
     const queue = await this.#locator.locate(id);
     if (queue === undefined) return 'missing';
-    return decode(RETRY_CODES, await this.#run('retry_final', queue, [this.#nowArg(), id, this.#wakeChannel(queue)]));
+    const args: (string | number)[] = [this.#nowArg(), id, this.#wakeChannel(queue)];
+    // A chord's callback failed by a member: the script has the members' marks, and needs the
+    // results of members that failed then and have succeeded since, which may live in other slots.
+    const marks = await call(this.description, () => this.#client.hget(`${this.#locator.base(queue)}job:${id}`, 'cr'));
+    for (const [index, mark] of (marks === null ? [] : (JSON.parse(marks) as string[])).entries()) {
+      if (mark.startsWith('S')) continue;
+      const member = await this.jobGet((JSON.parse(mark.slice(1)) as { m: string }).m);
+      if (member?.state !== 'SUCCESS') return 'chord-failed';
+      args.push(index, member.resultJson ?? 'null');
+    }
+    return decode(RETRY_CODES, await this.#run('retry_final', queue, args));
   }
 
   async jobsRecoverExpired(): Promise<RecoverResult> {

@@ -10,7 +10,7 @@ import { scripts } from './lua/scripts.gen.js';
 export const SCRIPT_NAMES = [
   'enqueue', 'reserve', 'settle', 'renew', 'revoke', 'retry_final', 'recover', 'delete_expired', 'purge', 'peek', 'relay',
   'step_get', 'step_put', 'pool_add', 'pool_remove', 'pool_acquire', 'pool_renew', 'pool_release', 'pool_items', 'pool_reclaim',
-  'progress', 'worker_heartbeat', 'workers_list', 'worker_remove', 'tick_advance', 'tick_get', 'id_claim', 'id_release',
+  'progress', 'worker_heartbeat', 'workers_list', 'worker_remove', 'tick_advance', 'tick_get', 'id_claim', 'id_release', 'follow',
 ] as const;
 export type ScriptName = (typeof SCRIPT_NAMES)[number];
 

@@ -6,7 +6,7 @@
  * args, nested callbacks — travels as a JSON *string*, which cjson decodes and encodes exactly.
  * Numbers are strings too, so Lua writes them back unchanged.
  */
-import type { Callback, CallbackJob, ChordMember, NewJob, Settlement } from '../store.js';
+import type { Callback, CallbackJob, ChordMember, JobRecord, NewJob, Settlement } from '../store.js';
 
 /** A callback's job as Lua reads it. */
 interface SpecWire {
@@ -24,6 +24,8 @@ interface CallbackWire {
   on: Callback['on'];
   pr: boolean;
   j: SpecWire;
+  /** Callback.join, when set. */
+  jn?: string;
 }
 
 interface ChordWire {
@@ -44,13 +46,36 @@ function fromSpec(spec: SpecWire): CallbackJob {
   return job;
 }
 
+function toCallbackWire(c: Callback): CallbackWire {
+  const wire: CallbackWire = { on: c.on, pr: c.passResult, j: toSpec(c.job) };
+  if (c.join !== undefined) wire.jn = c.join;
+  return wire;
+}
+
+function fromCallbackWire(c: CallbackWire): Callback {
+  const callback: Callback = { on: c.on, passResult: c.pr, job: fromSpec(c.j) };
+  if (c.jn !== undefined) callback.join = c.jn;
+  return callback;
+}
+
 export function encodeCallbacks(callbacks: readonly Callback[]): string {
-  return JSON.stringify(callbacks.map((c): CallbackWire => ({ on: c.on, pr: c.passResult, j: toSpec(c.job) })));
+  return JSON.stringify(callbacks.map(toCallbackWire));
 }
 
 export function decodeCallbacks(wire: string | undefined): Callback[] {
   if (!wire) return [];
-  return (JSON.parse(wire) as CallbackWire[]).map((c) => ({ on: c.on, passResult: c.pr, job: fromSpec(c.j) }));
+  return (JSON.parse(wire) as CallbackWire[]).map(fromCallbackWire);
+}
+
+/**
+ * The `fl` field (followers, written by Lua's cjson): `{cb = [callback wire], ch = [chord wire]}`,
+ * where cjson writes an empty list as `{}`.
+ */
+export function decodeFollowers(wire: string | undefined): JobRecord['followers'] {
+  if (!wire) return { callbacks: [], chords: [] };
+  const fl = JSON.parse(wire) as { cb: CallbackWire[] | Record<string, never>; ch: ChordWire[] | Record<string, never> };
+  const list = <T>(v: T[] | Record<string, never>): T[] => (Array.isArray(v) ? v : []);
+  return { callbacks: list(fl.cb).map(fromCallbackWire), chords: list(fl.ch).map((c) => ({ index: c.i, size: c.n, callback: fromSpec(c.j) })) };
 }
 
 export function encodeChord(chord: ChordMember): string {

@@ -1,17 +1,21 @@
 /**
  * Finishing a job in SQLite: at its first final state, enqueue its callbacks and record its
- * outcome in its chord, inside the transaction that made it final (see the `Store` JSDoc).
+ * outcome in its chord; at every final state, fire its followers; all inside the transaction that
+ * made it final (see the `Store` JSDoc).
  *
  * Terminology:
- * - fired   the job's `fired` flag: its callbacks and chord mark happened. Set once, ever, so a
- *           dead-letter retry that ends again fires nothing (each skipped one is counted).
- * - chord   the callback every member carries; the member whose outcome is recorded last, of
- *           `size`, enqueues it. Outcomes go in a table keyed (chord, index), so recording one
- *           twice is a no-op rather than a second increment of a counter.
+ * - fired      the job's `fired` flag: its own callbacks and chord mark happened. Set once, ever,
+ *              so a dead-letter retry that ends again fires nothing of them (each one is counted).
+ * - follower   a chord place or a chain's next step left by a deduplicated send (JobRecord
+ *              .followers): fired at the job's next final state, or at once if it is final.
+ * - chord      the callback every member carries; the member whose outcome is recorded last, of
+ *              `size`, enqueues it. Outcomes go in a table keyed (chord, index), so recording one
+ *              twice is a no-op rather than a second increment of a counter.
  */
 import type { ErrorInfo } from '../../errors.js';
 import { prependArg } from '../../message.js';
-import type { Callback, CallbackJob, ChordMember, CounterName, ParentInfo } from '../store.js';
+import { isFinal } from '../../states.js';
+import type { Callback, CallbackJob, ChordMember, CounterName, JobRecord, NewJob, ParentInfo } from '../store.js';
 import type { Statements } from './statements.js';
 
 /** What finishing needs from the store, inside its transaction. */
@@ -23,14 +27,15 @@ export interface FinishScope {
   insert(job: CallbackJob, fields: { parent: ParentInfo | null; state: 'PENDING' | 'FAILURE'; error: ErrorInfo | null }): boolean;
 }
 
+/** What firing needs of the finished job. */
 interface FinishedRow {
   task: string;
   state: ParentInfo['state'];
   result: string | null;
   error: string | null;
-  callbacks: string | null;
-  chord: string | null;
 }
+
+type Followers = JobRecord['followers'];
 
 interface ChordRow {
   idx: number;
@@ -46,27 +51,67 @@ function firing(callbacks: readonly Callback[], state: string): Callback[] {
   return callbacks.filter((c) => c.on === 'final' || (c.on === 'success') === success);
 }
 
-/** Fire what job `id`, just made final, has to fire. */
+/** Fire what job `id`, just made final, has to fire: its own callbacks and chord once ever, its followers each time. */
 export function finish(scope: FinishScope, id: string): void {
-  const row = scope.sql.finishTake.get({ id }) as FinishedRow | undefined;
-  if (!row) {
-    const again = scope.sql.finishSkipped.get({ id }) as Pick<FinishedRow, 'state' | 'callbacks' | 'chord'> | undefined;
+  const row = scope.sql.finishTake.get({ id }) as (FinishedRow & { callbacks: string | null; chord: string | null }) | undefined;
+  if (row) {
+    fire(scope, id, row, parse<Callback[]>(row.callbacks) ?? [], row.chord === null ? [] : [parse<ChordMember>(row.chord)!]);
+  } else {
+    const again = scope.sql.finishSkipped.get({ id }) as { state: string; callbacks: string | null; chord: string | null } | undefined;
     if (again) {
       const skipped = firing(parse<Callback[]>(again.callbacks) ?? [], again.state).length + (again.chord ? 1 : 0);
       if (skipped > 0) scope.count('callbacks_deduplicated_total', skipped);
     }
-    return;
   }
+  const taken = scope.sql.followersGet.get({ id }) as (FinishedRow & { followers: string }) | undefined;
+  if (taken) {
+    scope.sql.followersSet.run({ id, followers: null });
+    const followers = JSON.parse(taken.followers) as Followers;
+    fire(scope, id, taken, followers.callbacks, followers.chords);
+  }
+}
+
+/** Enqueue the `callbacks` that fire for final job `id`'s outcome, and mark its `chords` places with it. */
+function fire(scope: FinishScope, id: string, row: FinishedRow, callbacks: readonly Callback[], chords: readonly ChordMember[]): void {
   const error = parse<ErrorInfo>(row.error);
   const success = row.state === 'SUCCESS';
   const parent: ParentInfo = { id, task: row.task, state: row.state, resultJson: success ? (row.result ?? 'null') : null, error: success ? null : error };
-  for (const callback of firing(parse<Callback[]>(row.callbacks) ?? [], row.state)) {
+  for (const callback of firing(callbacks, row.state)) {
     const argsJson = callback.passResult && success ? prependArg(parent.resultJson!, callback.job.argsJson) : callback.job.argsJson;
     if (!scope.insert({ ...callback.job, argsJson }, { parent, state: 'PENDING', error: null })) scope.count('callbacks_deduplicated_total');
   }
-  const chord = parse<ChordMember>(row.chord);
-  if (chord) markChord(scope, chord, id, row, error);
+  for (const chord of chords) markChord(scope, chord, id, row, error);
 }
+
+/**
+ * A deduplicated send (its id stored, or its key held by `holder`) leaves its followers to the
+ * holder: its chord place and its chains' next steps (callbacks with a `join`), unless the holder
+ * has them already. Fired now when the holder is final, else kept until it is.
+ */
+export function follow(scope: FinishScope, holder: string, job: NewJob): void {
+  const joining = (job.callbacks ?? []).filter((c) => c.join !== undefined);
+  if (joining.length === 0 && !job.chord) return;
+  const row = scope.sql.get.get({ id: holder }) as (FinishedRow & { callbacks: string | null; chord: string | null; followers: string | null }) | undefined;
+  if (!row) return;
+  const followers: Followers = parse<Followers>(row.followers) ?? { callbacks: [], chords: [] };
+  const own = parse<ChordMember>(row.chord);
+  const joins = new Set([...(parse<Callback[]>(row.callbacks) ?? []), ...followers.callbacks].map((c) => c.join));
+  const places = new Set([...(own ? [own] : []), ...followers.chords].map(placeOf));
+  const callbacks: Callback[] = [];
+  for (const c of joining) {
+    if (joins.has(c.join)) continue;
+    joins.add(c.join);
+    callbacks.push(c);
+  }
+  const chords = job.chord && !places.has(placeOf(job.chord)) ? [job.chord] : [];
+  if (callbacks.length === 0 && chords.length === 0) return;
+  if (isFinal(row.state)) return fire(scope, holder, row, callbacks, chords);
+  followers.callbacks.push(...callbacks);
+  followers.chords.push(...chords);
+  scope.sql.followersSet.run({ id: holder, followers: JSON.stringify(followers) });
+}
+
+const placeOf = (chord: ChordMember) => `${chord.index}:${chord.callback.id}`;
 
 function markChord(scope: FinishScope, chord: ChordMember, memberId: string, row: FinishedRow, error: ErrorInfo | null): void {
   const chordId = chord.callback.id;
@@ -80,20 +125,44 @@ function markChord(scope: FinishScope, chord: ChordMember, memberId: string, row
   const failed = outcomes.find((o) => o.state !== 'SUCCESS');
   let created: boolean;
   if (!failed) {
-    const results = `[${outcomes.map((o) => o.result ?? 'null').join(',')}]`;
-    created = scope.insert({ ...chord.callback, argsJson: prependArg(results, chord.callback.argsJson) }, { parent: null, state: 'PENDING', error: null });
+    created = scope.insert({ ...chord.callback, argsJson: prependArg(chordArgs(outcomes.map((o) => o.result)), chord.callback.argsJson) }, { parent: null, state: 'PENDING', error: null });
+    scope.sql.chordDelete.run({ chord: chordId });
   } else {
     const cause = parse<ErrorInfo>(failed.error);
     const chordError: ErrorInfo = {
       type: 'ChordError', code: 'CHORD_FAILED',
       message: `chord member ${failed.member_id} (index ${failed.idx}) ended ${failed.state}: ${cause?.type ?? 'Error'}: ${cause?.message ?? ''}`,
     };
+    // The outcomes stay: a dead-letter retry of the callback runs it with them (chordRetryArgs).
     created = scope.insert(chord.callback, { parent: null, state: 'FAILURE', error: chordError });
     // The callback is final at birth: its own failure callbacks fire now.
     if (created && chord.callback.callbacks?.length) finish(scope, chordId);
   }
   if (!created) scope.count('callbacks_deduplicated_total');
-  scope.sql.chordDelete.run({ chord: chordId });
+}
+
+/** The members' results, in index order, as the JSON array a chord's callback gets first. */
+const chordArgs = (results: readonly (string | null)[]) => `[${results.map((r) => r ?? 'null').join(',')}]`;
+
+/**
+ * The args of a chord's callback failed with a ChordError, for its dead-letter retry: the
+ * members' results as they are now (a member that failed and was retried since counts with its
+ * new result), prepended to its own args; null when a member has not succeeded or is gone.
+ */
+export function chordRetryArgs(sql: Statements, chordId: string, argsJson: string): string | null {
+  const outcomes = sql.chordResults.all({ chord: chordId }) as ChordRow[];
+  if (outcomes.length === 0) return null;
+  const results: string[] = [];
+  for (const o of outcomes) {
+    if (o.state === 'SUCCESS') {
+      results.push(o.result ?? 'null');
+      continue;
+    }
+    const now = sql.get.get({ id: o.member_id }) as { state: string; result: string | null } | undefined;
+    if (now?.state !== 'SUCCESS') return null;
+    results.push(now.result ?? 'null');
+  }
+  return prependArg(chordArgs(results), argsJson);
 }
 
 function parse<T>(text: string | null): T | null {

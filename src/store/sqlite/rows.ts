@@ -35,6 +35,7 @@ export interface JobRow {
   fired: number;
   progress: string | null;
   history: string | null;
+  followers: string | null;
 }
 
 export function toRecord(row: JobRow): JobRecord {
@@ -61,6 +62,7 @@ export function toRecord(row: JobRow): JobRecord {
     idempotencyKey: row.idem_key,
     callbacks: row.callbacks === null ? [] : (JSON.parse(row.callbacks) as Callback[]),
     chord: row.chord === null ? null : (JSON.parse(row.chord) as ChordMember),
+    followers: row.followers === null ? { callbacks: [], chords: [] } : (JSON.parse(row.followers) as JobRecord['followers']),
     parent: parseParent(row.parent),
     progress: row.progress === null ? null : (JSON.parse(row.progress) as JobProgress),
     history: row.history === null ? [] : (JSON.parse(row.history) as DeliveryRecord[]),

@@ -11,14 +11,15 @@ import type Database from 'better-sqlite3';
 import {
   COUNTERS, type CallbackJob, type CounterName, type Counters, type EnqueueResult, type JobRecord, type LeaseRef,
   type ListParams, type NewJob, type ParentInfo, type PoolItem, type PoolLease, type QueueStats, type RecoverResult,
-  type ReserveParams, type ReservedJob, type Settlement, type SettleAndReserveResult, type StepOutcome, type StepRecord,
+  type ReserveParams, type ReservedJob, type RetryAnswer, type Settlement, type SettleAndReserveResult, type StepOutcome, type StepRecord,
   type Store, type StoreOptions, type WaitParams, type WorkerInfo, type WriteOutcome,
 } from '../store.js';
 import * as checks from '../checks.js';
 import { expiresAtOf, runAtOf } from '../policy.js';
+import type { ErrorInfo } from '../../errors.js';
 import { openDatabase } from './database.js';
 import { keyHolder } from './dedup.js';
-import { finish, type FinishScope } from './finish.js';
+import { chordRetryArgs, finish, follow, type FinishScope } from './finish.js';
 import * as pools from './pools.js';
 import { parseParent, toRecord, type JobRow } from './rows.js';
 import { prepareStatements, type Statements } from './statements.js';
@@ -31,6 +32,8 @@ import { Wakeup } from './wakeup.js';
 import * as workers from './workers.js';
 
 const DAY_MS = 86_400_000;
+/** The code of the ChordError a chord's callback is recorded with when a member did not succeed. */
+const CHORD_FAILED = 'CHORD_FAILED';
 
 /** Options of the SQLite store, beyond {@link StoreOptions}. */
 export interface SqliteStoreOptions extends StoreOptions {
@@ -97,7 +100,10 @@ export class SqliteStore implements Store {
       jobs.map((job) => {
         const id = (job.idempotency && keyHolder(this.#sql, job.idempotency.key, now)) ?? job.id;
         const created = id === job.id && this.#insert(job, now, { runAt: runAtOf(job, now), expiresAt: expiresAtOf(job, now) });
-        if (!created) this.#count('duplicates_suppressed_total');
+        if (!created) {
+          this.#count('duplicates_suppressed_total');
+          follow(this.#finishScope(now), id, job);
+        }
         return { id, created };
       }),
     );
@@ -252,12 +258,23 @@ export class SqliteStore implements Store {
     });
   }
 
-  async jobRetry(id: string): Promise<'retried' | 'not-final' | 'missing'> {
+  async jobRetry(id: string): Promise<RetryAnswer> {
     checks.checkName(id, 'id');
     const now = this.#now();
     return this.#write(() => {
-      if (this.#sql.retryFinal.run({ id, now }).changes > 0) return 'retried';
-      return this.#sql.leaseCheck.get({ id }) ? 'not-final' : 'missing';
+      const row = this.#sql.get.get({ id }) as JobRow | undefined;
+      if (!row) return 'missing';
+      if (row.state !== 'FAILURE' && row.state !== 'REVOKED') return 'not-final';
+      if (row.idem_key !== null && (keyHolder(this.#sql, row.idem_key, now) ?? id) !== id) return 'key-held';
+      let args = row.args;
+      if (row.error !== null && (JSON.parse(row.error) as ErrorInfo).code === CHORD_FAILED) {
+        const withResults = chordRetryArgs(this.#sql, id, row.args);
+        if (withResults === null) return 'chord-failed';
+        args = withResults;
+        this.#sql.chordDelete.run({ chord: id });
+      }
+      this.#sql.retryFinal.run({ id, now, args });
+      return 'retried';
     });
   }
 

@@ -9,9 +9,11 @@
 -- (expires_at, a time as run_at), ik (idempotency key), it (key
 -- TTL ms), cb (callbacks wire JSON), ch (chord wire JSON) — wire formats described in lib.lua.
 -- (One argument for the rare fields: a bulk enqueue of plain jobs sends and parses no empties.)
--- Returns: { codes, holders }: one code per job, CREATED | EXISTS (id already stored) | HELD (the
+-- Returns: { codes, holders, outboxed }: one code per job, CREATED | EXISTS (id already stored) | HELD (the
 -- key is held), and the holder's id for each HELD, in order (a flat reply: bulk enqueue returns
--- 1,000 answers). Every EXISTS and HELD counts duplicates_suppressed_total.
+-- 1,000 answers). Every EXISTS and HELD counts duplicates_suppressed_total; its chord place and
+-- its chain's next steps follow the holder (follow in lib.lua), fired at once when it is final
+-- (deliveries for another slot left in the outbox: `outboxed`).
 -- @include lib
 local base = KEYS[1]
 local now = clock(ARGV[1])
@@ -19,18 +21,6 @@ set_store(ARGV[3], ARGV[4])
 local queue = queue_of(base)
 local FIRST, PER_JOB = 5, 7
 local PLAIN = {}
-
--- The job holding idempotency key `ik`, or nil: the latest job enqueued with it, while it exists
--- (its result TTL not passed) and is not final, or is final and f + it is still ahead.
-local function held_by(ik)
-  local holder = redis.call('HGET', base .. 'idem', ik)
-  if not holder then return nil end
-  local h = redis.call('HMGET', base .. 'job:' .. holder, 's', 'f', 'it', 'ku')
-  if not h[1] or (h[4] and tonumber(h[4]) < now) then return nil end
-  if not FINAL[h[1]] then return holder end
-  if h[3] and h[2] and tonumber(h[2]) + tonumber(h[3]) > now then return holder end
-  return nil
-end
 
 -- Read and check first: a script that fails after a write leaves that write behind (Redis has no
 -- rollback), so every argument is decoded and every number read before the first write.
@@ -70,12 +60,15 @@ for _, job in ipairs(jobs) do
   local ik = extras.ik
   local key = base .. 'job:' .. id
   seq = seq + 1
-  local holder = nil
-  if (job.owner and job.owner ~= queue) or redis.call('EXISTS', key) == 1 then
+  local holder, holder_base = nil, base
+  if job.owner and job.owner ~= queue then
+    holder, holder_base = id, prefix .. ':{' .. job.owner .. '}:'
+    out[#out + 1] = 'EXISTS'
+  elseif redis.call('EXISTS', key) == 1 then
     holder = id
     out[#out + 1] = 'EXISTS'
   elseif ik then
-    holder = held_by(ik)
+    holder = held_by(base, ik, now)
     if holder then
       out[#out + 1] = 'HELD'
       holders[#holders + 1] = holder
@@ -83,6 +76,7 @@ for _, job in ipairs(jobs) do
   end
   if holder then
     suppressed = suppressed + 1
+    follow(holder_base, holder, extras.cb, extras.ch, now)
   else
     redis.call('HSET', key, 't', ARGV[i + 1], 's', 'PENDING', 'a', ARGV[i + 2], 'p', ARGV[i + 3], 'r', job.run_at,
       'e', now, 'md', ARGV[i + 5], 'sq', seq, 'at', 1)
@@ -114,4 +108,4 @@ if created > 0 then
   redis.call('HINCRBY', base .. 'counts', 'PENDING', created)
   redis.call('PUBLISH', ARGV[2], 'enqueued')
 end
-return { out, holders }
+return { out, holders, outboxed }

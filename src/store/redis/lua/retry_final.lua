@@ -1,20 +1,46 @@
--- Put a FAILURE or REVOKED job back in line with a fresh retry budget (the dead-letter retry).
+-- Put a FAILURE or REVOKED job back in line with a fresh retry budget (the dead-letter retry);
+-- it becomes its idempotency key's holder again. A chord's callback failed with a ChordError (it
+-- has `cr`, its chord's marks) runs with its members' results prepended to its args.
 -- KEYS[1] the queue's base
--- ARGV[1] now ('' for the store's clock), ARGV[2] id, ARGV[3] wake channel
--- Returns: RETRIED | NOT_FINAL | MISSING
+-- ARGV[1] now ('' for the store's clock), ARGV[2] id, ARGV[3] wake channel, then 2 per chord
+-- member that had failed and has succeeded since (read by the adapter): index, result JSON
+-- Returns: RETRIED | NOT_FINAL | MISSING | KEY_HELD (another job holds its key now) |
+-- CHORD_FAILED (a member has not succeeded, or its result is gone)
 -- @include lib
 local base = KEYS[1]
 local id = ARGV[2]
 local key = base .. 'job:' .. id
-local f = redis.call('HMGET', key, 's', 'p', 'sq')
+local f = redis.call('HMGET', key, 's', 'p', 'sq', 'ik', 'cr', 'a')
 local state = f[1]
 if not state then return 'MISSING' end
 if state ~= 'FAILURE' and state ~= 'REVOKED' then return 'NOT_FINAL' end
+local now = clock(ARGV[1])
+if f[4] then
+  local holder = held_by(base, f[4], now)
+  if holder and holder ~= id then return 'KEY_HELD' end
+end
+local args = nil
+if f[5] then
+  local succeeded = {}
+  for i = 4, #ARGV, 2 do succeeded[tonumber(ARGV[i])] = ARGV[i + 1] end
+  local results = {}
+  for index, mark in ipairs(cjson.decode(f[5])) do
+    if string.sub(mark, 1, 1) == 'S' then
+      results[#results + 1] = #mark > 1 and string.sub(mark, 2) or 'null'
+    elseif succeeded[index - 1] then
+      results[#results + 1] = succeeded[index - 1]
+    else
+      return 'CHORD_FAILED'
+    end
+  end
+  args = prepend_arg('[' .. table.concat(results, ',') .. ']', f[6])
+end
 redis.call('ZREM', base .. 'failed', id)
 redis.call('ZREM', base .. 'kept', id)
-redis.call('HDEL', key, 'f', 'err', 'res', 'ku', 'tm', 'x')
-local now = clock(ARGV[1])
+redis.call('HDEL', key, 'f', 'err', 'res', 'ku', 'tm', 'x', 'cr')
 redis.call('HSET', key, 's', 'PENDING', 'at', 1, 'd', 0, 'r', now)
+if args then redis.call('HSET', key, 'a', args) end
+if f[4] then redis.call('HSET', base .. 'idem', f[4], id) end
 enqueue_waiting(base, id, f[2], now, f[3], now)
 count(base, state, 'PENDING')
 redis.call('PUBLISH', ARGV[3], 'retried')

@@ -67,8 +67,8 @@ for i = FIRST, #ARGV, 5 do
       count(base, 'STARTED', 'PENDING')
       woke = true
     end
-    -- fence read cb and ch: jobs without callbacks or chord skip finish's own read.
-    if final and (f[9] or f[10]) then finish(base, id, key, final, now) end
+    -- fence read cb, ch and fl: jobs without callbacks, chord or followers skip finish's own read.
+    if final and (f[9] or f[10] or f[11]) then finish(base, id, key, final, now) end
     codes[#codes + 1] = 'OK'
   end
 end

@@ -8,6 +8,10 @@
 --                    ik idempotency key, it key TTL ms after final (absent: released at final),
 --                    cb callbacks (wire JSON, see below), ch chord membership (wire JSON),
 --                    cf callbacks fired (set once, ever), par ParentInfo JSON (callback jobs),
+--                    fl followers: {cb = [callback wire], ch = [chord wire]} left by deduplicated
+--                       sends, fired at the next final state (absent: none),
+--                    og 'chord' on a chord's callback, cr a failed chord's marks (a JSON array of
+--                       the mark texts, by index) on its callback, for its dead-letter retry,
 --                    pg progress "<at>:<fraction>:<info JSON or empty for null>" (deleted at reserve),
 --                    hi history: earlier deliveries that did not end the job, one DeliveryRecord
 --                       JSON object per line, each ended by "\n" (JSON text never holds a raw
@@ -23,7 +27,8 @@
 --   idem       HASH  idempotency key -> the latest job enqueued with it (held or not: see held_by)
 --   counters   HASH  the exactly-once counters (COUNTERS in store.ts) this slot counted
 --   steps:<id> HASH  step name -> "<order>:<token>:<recorded_at>:<result JSON>"
---   chord:<cb> HASH  chord member index -> "S<result JSON>" or "F<ChordError message>", in the
+--   chord:<cb> HASH  chord member index -> a mark: "S<result JSON>", or "F" and the JSON object
+--                    {m = member id, e = ChordError message} of a member that did not succeed, in the
 --                    slot of the chord's callback <cb>; kept a day after the callback is
 --                    enqueued, so a mark relayed twice is recognized
 --   outbox     LIST  deliveries (callbacks, chord marks, and under Cluster id releases) bound for
@@ -32,9 +37,9 @@
 -- Wire JSON, written by the adapter so Lua never re-encodes user JSON (cjson loses number
 -- precision and turns [] into {}); every user JSON value is a *string* in it:
 --   spec      {id, t task, q queue, a args JSON, p priority, md max_deliveries, cb? callbacks wire}
---   cb        [{on, pr passResult, j spec}, ...]
+--   cb        [{on, pr passResult, j spec, jn? join}, ...]
 --   ch        {i index, n size, j spec of the chord's callback}
---   delivery  {k 'cb', j spec, a args JSON, par?, err? (born FAILURE), og? 'chord'}
+--   delivery  {k 'cb', j spec, a args JSON, par?, err? (born FAILURE), og? 'chord', cr? marks}
 --             | {k 'mark', j spec, i, n, v mark} | {k 'unclaim', id, q} (Cluster: an id to release)
 -- Pools live under their own tag `<prefix>:{pool:<name>}:`:
 --   items      ZSET  every item (score 0; listed by name)
@@ -162,10 +167,10 @@ local function enqueue_waiting(base, id, priority, run_at, seq, now)
 end
 
 -- Why a write fenced by `token` is refused (nil when the lease is current), and the job's
--- fields the writers need: { s, tk, tm, sq, p, r, at, d, cb, ch }.
+-- fields the writers need: { s, tk, tm, sq, p, r, at, d, cb, ch, fl }.
 -- Codes (mapped to LossReason by the adapter): STALE, REVOKED, REVOKED_TERMINATE, FINAL, MISSING.
 local function fence(key, token)
-  local f = redis.call('HMGET', key, 's', 'tk', 'tm', 'sq', 'p', 'r', 'at', 'd', 'cb', 'ch')
+  local f = redis.call('HMGET', key, 's', 'tk', 'tm', 'sq', 'p', 'r', 'at', 'd', 'cb', 'ch', 'fl')
   local state, current = f[1], f[2]
   if not state then return 'MISSING', f end
   if state == 'STARTED' and current == token then return nil, f end
@@ -262,7 +267,7 @@ end
 -- now, or FAILURE with `err`. Answers false, counting a deduplicated callback, when the id is
 -- stored already, here or (by the registry) in another queue — unless it is the same delivery
 -- relayed twice: its `par` (a callback's parent), or its `og` (a chord's callback), is ours.
-local function insert_job(base, j, args, par, now, err, origin)
+local function insert_job(base, j, args, par, now, err, origin, marks)
   local key = base .. 'job:' .. j.id
   if redis.call('EXISTS', key) == 1 then
     local again = (par and redis.call('HGET', key, 'par') == par) or (origin and redis.call('HGET', key, 'og') == origin)
@@ -278,6 +283,7 @@ local function insert_job(base, j, args, par, now, err, origin)
   local fields = { 't', j.t, 'a', args, 'p', j.p, 'r', now, 'e', now, 'md', j.md, 'sq', seq, 'at', 1 }
   if par then fields[#fields + 1] = 'par'; fields[#fields + 1] = par end
   if origin then fields[#fields + 1] = 'og'; fields[#fields + 1] = origin end
+  if marks then fields[#fields + 1] = 'cr'; fields[#fields + 1] = marks end
   if ids ~= '' then redis.call('HSET', ids, j.id, j.q) end
   if j.cb then fields[#fields + 1] = 'cb'; fields[#fields + 1] = j.cb end
   if err then
@@ -309,16 +315,17 @@ local function chord_mark(base, d, now)
   end
   local size = tonumber(d.n)
   if redis.call('HLEN', record) < size then return end
-  local results, failure = {}, nil
+  local results, marks, failure = {}, {}, nil
   for from = 0, size - 1, 1000 do
     local fields = {}
     for i = from, math.min(from + 999, size - 1) do fields[#fields + 1] = tostring(i) end
     for _, v in ipairs(redis.call('HMGET', record, unpack(fields))) do
       if not v then return end -- an index out of range filled the record, not every member
+      marks[#marks + 1] = cjson.encode(v)
       if string.sub(v, 1, 1) == 'S' then
         results[#results + 1] = #v > 1 and string.sub(v, 2) or 'null'
       elseif not failure then
-        failure = string.sub(v, 2)
+        failure = cjson.decode(string.sub(v, 2)).e
       end
     end
   end
@@ -327,8 +334,10 @@ local function chord_mark(base, d, now)
   if not failure then
     cb.a = prepend_arg('[' .. table.concat(results, ',') .. ']', d.j.a)
   else
+    -- The marks go with it: a dead-letter retry of the callback runs it with the members' results.
     cb.a = d.j.a
     cb.err = cjson.encode({ type = 'ChordError', code = 'CHORD_FAILED', message = failure })
+    cb.cr = '[' .. table.concat(marks, ',') .. ']'
   end
   deliver(base, cb, now)
 end
@@ -337,7 +346,7 @@ end
 -- at birth (a chord's, with a ChordError) finishes in turn: its own callbacks fire.
 apply = function(base, d, now)
   if d.k == 'mark' then return chord_mark(base, d, now) end
-  if insert_job(base, d.j, d.a, d.par, now, d.err, d.og) and d.err then
+  if insert_job(base, d.j, d.a, d.par, now, d.err, d.og, d.cr) and d.err then
     finish(base, d.j.id, base .. 'job:' .. d.j.id, 'FAILURE', now)
   end
 end
@@ -363,36 +372,98 @@ local function chord_failure(id, index, state, err)
   return 'chord member ' .. id .. ' (index ' .. tostring(index) .. ') ended ' .. state .. ': ' .. type_ .. ': ' .. message
 end
 
--- A job just became final (`state`): the first time ever, fire its callbacks for that outcome
--- and record it in its chord; any later time, count what it skips.
-finish = function(base, id, key, state, now)
-  local g = redis.call('HMGET', key, 'cf', 'cb', 'ch', 't', 'res', 'err')
-  if not g[2] and not g[3] then return end
+-- Fire, for job `id` final as `state`, the `callbacks` that fire for that outcome (each with the
+-- job as parent), and mark the `chords` places with its outcome.
+local function fire(base, id, state, task, res, err, callbacks, chords, now)
   local success = state == 'SUCCESS'
+  local result = success and (res or 'null') or nil
+  local error_ = (not success) and err or nil
+  local par = parent_json(id, task, state, result, error_)
+  for _, c in ipairs(callbacks) do
+    if fires(c.on, success) then
+      local args = c.j.a
+      if c.pr and success then args = prepend_arg(result, args) end
+      deliver(base, { k = 'cb', j = c.j, a = args, par = par }, now)
+    end
+  end
+  for _, ch in ipairs(chords) do
+    local v = success and ('S' .. result) or ('F' .. cjson.encode({ m = id, e = chord_failure(id, ch.i, state, error_) }))
+    deliver(base, { k = 'mark', j = ch.j, i = ch.i, n = ch.n, v = v }, now)
+  end
+end
+
+-- A job just became final (`state`): the first time ever, fire its callbacks for that outcome
+-- and record it in its chord, or any later time count what it skips; and, every time, fire its
+-- followers and drop them.
+finish = function(base, id, key, state, now)
+  local g = redis.call('HMGET', key, 'cf', 'cb', 'ch', 't', 'res', 'err', 'fl')
+  if not g[2] and not g[3] and not g[7] then return end
   local callbacks = g[2] and cjson.decode(g[2]) or {}
   if g[1] then
     local skipped = g[3] and 1 or 0
     for _, c in ipairs(callbacks) do
-      if fires(c.on, success) then skipped = skipped + 1 end
+      if fires(c.on, state == 'SUCCESS') then skipped = skipped + 1 end
     end
-    return bump(base, 'callbacks_deduplicated_total', skipped)
+    bump(base, 'callbacks_deduplicated_total', skipped)
+  elseif g[2] or g[3] then
+    redis.call('HSET', key, 'cf', 1)
+    fire(base, id, state, g[4], g[5], g[6], callbacks, g[3] and { cjson.decode(g[3]) } or {}, now)
   end
-  redis.call('HSET', key, 'cf', 1)
-  local res = success and (g[5] or 'null') or nil
-  local err = (not success) and g[6] or nil
-  local par = parent_json(id, g[4], state, res, err)
-  for _, c in ipairs(callbacks) do
-    if fires(c.on, success) then
-      local args = c.j.a
-      if c.pr and success then args = prepend_arg(res, args) end
-      deliver(base, { k = 'cb', j = c.j, a = args, par = par }, now)
+  if g[7] then
+    local fl = cjson.decode(g[7])
+    redis.call('HDEL', key, 'fl')
+    fire(base, id, state, g[4], g[5], g[6], fl.cb, fl.ch, now)
+  end
+end
+
+-- A deduplicated send (its id stored, or its key held by job `holder` of this slot) leaves its
+-- followers to the holder: its chord place (`ch_wire`) and its chains' next steps (the callbacks
+-- of `cb_wire` with a `jn`), unless the holder has them already (the same place; a callback with
+-- the same `jn`). Fired now when the holder is final, else kept in its `fl` until it is.
+local function follow(base, holder, cb_wire, ch_wire, now)
+  local joining = {}
+  for _, c in ipairs(cb_wire and cjson.decode(cb_wire) or {}) do
+    if c.jn then joining[#joining + 1] = c end
+  end
+  if #joining == 0 and not ch_wire then return end
+  local key = base .. 'job:' .. holder
+  local g = redis.call('HMGET', key, 's', 'cb', 'ch', 'fl', 't', 'res', 'err')
+  if not g[1] then return end
+  local fl = g[4] and cjson.decode(g[4]) or { cb = {}, ch = {} }
+  local joins, places = {}, {}
+  for _, c in ipairs(g[2] and cjson.decode(g[2]) or {}) do
+    if c.jn then joins[c.jn] = true end
+  end
+  for _, c in ipairs(fl.cb) do joins[c.jn] = true end
+  for _, p in ipairs(g[3] and { cjson.decode(g[3]) } or {}) do places[p.i .. ':' .. p.j.id] = true end
+  for _, p in ipairs(fl.ch) do places[p.i .. ':' .. p.j.id] = true end
+  local callbacks, chords = {}, {}
+  for _, c in ipairs(joining) do
+    if not joins[c.jn] then
+      joins[c.jn] = true
+      callbacks[#callbacks + 1] = c
     end
   end
-  if g[3] then
-    local ch = cjson.decode(g[3])
-    local v = success and ('S' .. res) or ('F' .. chord_failure(id, ch.i, state, err))
-    deliver(base, { k = 'mark', j = ch.j, i = ch.i, n = ch.n, v = v }, now)
-  end
+  local place = ch_wire and cjson.decode(ch_wire)
+  if place and not places[place.i .. ':' .. place.j.id] then chords[1] = place end
+  if #callbacks == 0 and #chords == 0 then return end
+  if FINAL[g[1]] then return fire(base, holder, g[1], g[5], g[6], g[7], callbacks, chords, now) end
+  for _, c in ipairs(callbacks) do fl.cb[#fl.cb + 1] = c end
+  for _, p in ipairs(chords) do fl.ch[#fl.ch + 1] = p end
+  redis.call('HSET', key, 'fl', cjson.encode(fl))
+end
+
+-- The job holding idempotency key `ik` in the queue at `base`, or nil: the job the key was given
+-- to last (by enqueue or dead-letter retry), while it exists (its result TTL not passed) and is
+-- not final, or is final and f + it is still ahead.
+local function held_by(base, ik, now)
+  local holder = redis.call('HGET', base .. 'idem', ik)
+  if not holder then return nil end
+  local h = redis.call('HMGET', base .. 'job:' .. holder, 's', 'f', 'it', 'ku')
+  if not h[1] or (h[4] and tonumber(h[4]) < now) then return nil end
+  if not FINAL[h[1]] then return holder end
+  if h[3] and h[2] and tonumber(h[2]) + tonumber(h[3]) > now then return holder end
+  return nil
 end
 
 -- Lease up to `limit` due jobs; due jobs past their expiry are REVOKED instead.
