@@ -72,6 +72,14 @@ function heldTests(test: TestFn): void {
     assert.deepEqual(await h.counters(), counters({ duplicates_suppressed_total: 2 }));
   });
 
+  test('dedup: a send whose id is stored answers that id, even when another job holds its key', async (h) => {
+    const [holder] = await h.enqueue(keyed('k'));
+    const [stored] = await h.enqueue({});
+    assert.deepEqual(await h.store.jobsEnqueue([{ ...stored!, idempotency: { key: 'k', ttlMs: null } }]), [{ id: stored!.id, created: false }]);
+    assert.equal((await h.get(holder!.id)).idempotencyKey, 'k');
+    assert.deepEqual(await h.counters(), counters({ duplicates_suppressed_total: 1 }));
+  });
+
   test('dedup: an id already stored counts as suppressed, and does not take the key it carries', async (h) => {
     const [stored] = await h.enqueue({});
     // Re-sent with a key: the stored job is left as it is (no key), so the key stays free.

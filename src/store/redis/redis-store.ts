@@ -53,6 +53,21 @@ export interface RedisStoreOptions extends StoreOptions, RedisTarget {
   prefix?: string;
 }
 
+/** The indexes of `jobs` cut into consecutive runs in which no id appears twice (one run, as a rule). */
+function distinctRuns(jobs: readonly NewJob[]): number[][] {
+  const runs: number[][] = [[]];
+  let ids = new Set<string>();
+  jobs.forEach((job, i) => {
+    if (ids.has(job.id)) {
+      runs.push([]);
+      ids = new Set();
+    }
+    ids.add(job.id);
+    runs.at(-1)!.push(i);
+  });
+  return runs;
+}
+
 /** A job as take() in lib.lua answers it. */
 type Raw = [string, string, string, string, number, number, string, string | null];
 
@@ -142,6 +157,18 @@ export class RedisStore implements Store {
 
   async jobsEnqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
     checks.checkNewJobs(jobs);
+    // An id sent twice in one batch: the batch goes in runs with no id twice, one after the other,
+    // so that each send of it is decided after the one before (created, or its key held, or not).
+    const results: EnqueueResult[] = new Array(jobs.length);
+    for (const run of distinctRuns(jobs)) {
+      const answers = await this.#enqueueDistinct(run.map((i) => jobs[i]!));
+      run.forEach((i, k) => (results[i] = answers[k]!));
+    }
+    return results;
+  }
+
+  /** Enqueue jobs with distinct ids: one script per queue, in parallel. */
+  async #enqueueDistinct(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
     const results: EnqueueResult[] = new Array(jobs.length);
     // Under Cluster the ids are claimed first (redis-ids.ts): a job whose id another queue holds is not sent.
     const claims = this.#ids.claimsFirst ? await this.#ids.claim(jobs, 'duplicates_suppressed_total') : undefined;

@@ -10,7 +10,9 @@
  *              .followers): fired at the job's next final state, or at once if it is final.
  * - chord      the callback every member carries; the member whose outcome is recorded last, of
  *              `size`, enqueues it. Outcomes go in a table keyed (chord, index), so recording one
- *              twice is a no-op rather than a second increment of a counter.
+ *              twice is a no-op rather than a second increment of a counter. They stay until the
+ *              callback's job is deleted: a late mark meets the complete chord and changes nothing,
+ *              and a dead-letter retry of a callback failed by a member runs with them.
  */
 import type { ErrorInfo } from '../../errors.js';
 import { prependArg } from '../../message.js';
@@ -119,21 +121,27 @@ function markChord(scope: FinishScope, chord: ChordMember, memberId: string, row
     chord: chordId, idx: chord.index, member: memberId, state: row.state,
     result: row.state === 'SUCCESS' ? (row.result ?? 'null') : null, error: error ? JSON.stringify(error) : null,
   }).changes;
-  if (marked === 0) return scope.count('callbacks_deduplicated_total');
+  if (marked === 0) {
+    // The same outcome recorded again is the same mark (as a relayed repeat is on Redis); another one is counted.
+    const recorded = (scope.sql.chordResults.all({ chord: chordId }) as ChordRow[]).find((o) => o.idx === chord.index)!;
+    const same = recorded.state === 'SUCCESS'
+      ? row.state === 'SUCCESS' && recorded.result === (row.result ?? 'null')
+      : recorded.member_id === memberId && recorded.state === row.state && recorded.error === (error ? JSON.stringify(error) : null);
+    if (!same) scope.count('callbacks_deduplicated_total');
+    return;
+  }
   const outcomes = scope.sql.chordResults.all({ chord: chordId }) as ChordRow[];
   if (outcomes.length < chord.size) return;
   const failed = outcomes.find((o) => o.state !== 'SUCCESS');
   let created: boolean;
   if (!failed) {
     created = scope.insert({ ...chord.callback, argsJson: prependArg(chordArgs(outcomes.map((o) => o.result)), chord.callback.argsJson) }, { parent: null, state: 'PENDING', error: null });
-    scope.sql.chordDelete.run({ chord: chordId });
   } else {
     const cause = parse<ErrorInfo>(failed.error);
     const chordError: ErrorInfo = {
       type: 'ChordError', code: 'CHORD_FAILED',
       message: `chord member ${failed.member_id} (index ${failed.idx}) ended ${failed.state}: ${cause?.type ?? 'Error'}: ${cause?.message ?? ''}`,
     };
-    // The outcomes stay: a dead-letter retry of the callback runs it with them (chordRetryArgs).
     created = scope.insert(chord.callback, { parent: null, state: 'FAILURE', error: chordError });
     // The callback is final at birth: its own failure callbacks fire now.
     if (created && chord.callback.callbacks?.length) finish(scope, chordId);

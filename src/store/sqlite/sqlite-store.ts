@@ -98,7 +98,9 @@ export class SqliteStore implements Store {
     const now = this.#now();
     return this.#write(() =>
       jobs.map((job) => {
-        const id = (job.idempotency && keyHolder(this.#sql, job.idempotency.key, now)) ?? job.id;
+        // An id already stored answers itself, before any key is looked at (a resend is the same send).
+        const stored = job.idempotency ? this.#sql.leaseCheck.get({ id: job.id }) !== undefined : false;
+        const id = (!stored && job.idempotency && keyHolder(this.#sql, job.idempotency.key, now)) || job.id;
         const created = id === job.id && this.#insert(job, now, { runAt: runAtOf(job, now), expiresAt: expiresAtOf(job, now) });
         if (!created) {
           this.#count('duplicates_suppressed_total');
@@ -271,7 +273,6 @@ export class SqliteStore implements Store {
         const withResults = chordRetryArgs(this.#sql, id, row.args);
         if (withResults === null) return 'chord-failed';
         args = withResults;
-        this.#sql.chordDelete.run({ chord: id });
       }
       this.#sql.retryFinal.run({ id, now, args });
       return 'retried';
@@ -288,6 +289,7 @@ export class SqliteStore implements Store {
     const now = this.#now();
     return this.#write(() => {
       this.#sql.stepsDeleteExpired.run({ now });
+      this.#sql.chordsDeleteExpired.run({ now });
       return this.#sql.deleteExpired.run({ now }).changes;
     });
   }
@@ -305,6 +307,7 @@ export class SqliteStore implements Store {
     checks.checkQueueName(queue, 'queue');
     return this.#write(() => {
       this.#sql.stepsDeletePurged.run({ queue });
+      this.#sql.chordsDeletePurged.run({ queue });
       return this.#sql.purge.run({ queue }).changes;
     });
   }

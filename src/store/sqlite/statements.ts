@@ -8,7 +8,7 @@ const NAMES = {
   recoverExpired: 'recover_expired', requeue: 'requeue', lost: 'lost', revoke: 'revoke', retryFinal: 'retry_final',
   deleteExpired: 'delete_expired', nextDue: 'next_due', purge: 'purge', stats: 'stats', get: 'get',
   finishTake: 'finish_take', finishSkipped: 'finish_skipped', chordMark: 'chord_mark', chordResults: 'chord_results',
-  chordDelete: 'chord_delete', count: 'count', counters: 'counters',
+  chordsDeleteExpired: 'chords_delete_expired', chordsDeletePurged: 'chords_delete_purged', count: 'count', counters: 'counters',
   stepGet: 'step_get', stepPut: 'step_put', stepsList: 'steps_list', stepsDeleteExpired: 'steps_delete_expired',
   stepsDeletePurged: 'steps_delete_purged',
   poolNext: 'pool_next', poolAdd: 'pool_add', poolRemove: 'pool_remove', poolRemoveHeld: 'pool_remove_held',

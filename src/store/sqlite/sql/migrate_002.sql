@@ -19,7 +19,7 @@ CREATE TABLE conveyor_steps (
   UNIQUE (job_id, name)
 );
 
--- The outcome of each member of a chord, until the chord's callback is enqueued.
+-- The outcome of each member of a chord, until the job of the chord's callback is deleted.
 CREATE TABLE conveyor_chord_results (
   chord_id  TEXT    NOT NULL,           -- the callback's job id
   idx       INTEGER NOT NULL,

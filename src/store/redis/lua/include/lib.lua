@@ -29,8 +29,8 @@
 --   steps:<id> HASH  step name -> "<order>:<token>:<recorded_at>:<result JSON>"
 --   chord:<cb> HASH  chord member index -> a mark: "S<result JSON>", or "F" and the JSON object
 --                    {m = member id, e = ChordError message} of a member that did not succeed, in the
---                    slot of the chord's callback <cb>; kept a day after the callback is
---                    enqueued, so a mark relayed twice is recognized
+--                    slot of the chord's callback <cb>; kept until the callback's job is deleted,
+--                    so a mark relayed twice, or sent after the chord completed, changes nothing
 --   outbox     LIST  deliveries (callbacks, chord marks, and under Cluster id releases) bound for
 --                    another slot, made in this slot's transition; RedisStore relays and then
 --                    LREMs each one
@@ -210,14 +210,14 @@ local function history_append(key, token, attempt, now, outcome, err)
   redis.call('HSET', key, 'hi', history .. entry)
 end
 
--- Delete a job with its steps, its idempotency key if it is the key's latest holder, and its id
--- from the registry (the caller removes it from its index).
+-- Delete a job with its steps, its chord record (a chord's callback), its idempotency key if it
+-- is the key's latest holder, and its id from the registry (the caller removes it from its index).
 local function drop_job(base, id)
   local key = base .. 'job:' .. id
   local f = redis.call('HMGET', key, 's', 'ik')
   count(base, f[1], nil)
   if f[2] and redis.call('HGET', base .. 'idem', f[2]) == id then redis.call('HDEL', base .. 'idem', f[2]) end
-  redis.call('DEL', key, base .. 'steps:' .. id)
+  redis.call('DEL', key, base .. 'steps:' .. id, base .. 'chord:' .. id)
   local queue = queue_of(base)
   if ids ~= '' then
     if redis.call('HGET', ids, id) == queue then redis.call('HDEL', ids, id) end
@@ -240,9 +240,6 @@ end
 -- ---- Finishing: callbacks, chords, parents (see the Store JSDoc on finishing a job) ----
 
 local FINAL = { SUCCESS = true, FAILURE = true, REVOKED = true }
--- How long a completed chord's record outlives its callback: long enough to recognize a mark
--- relayed twice (two relayers racing). Garbage collection only, so Redis' own clock is fine.
-local CHORD_KEEP_MS = 86400000
 
 -- `[value, ...args]` from JSON texts, spliced as text (see the wire JSON note at the top).
 local function prepend_arg(value, args)
@@ -329,7 +326,6 @@ local function chord_mark(base, d, now)
       end
     end
   end
-  redis.call('PEXPIRE', record, CHORD_KEEP_MS)
   local cb = { k = 'cb', j = d.j, og = 'chord' }
   if not failure then
     cb.a = prepend_arg('[' .. table.concat(results, ',') .. ']', d.j.a)
