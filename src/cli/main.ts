@@ -3,11 +3,13 @@
 import { Command, CommanderError } from 'commander';
 import { ConveyorError, InvalidArgumentError } from '../errors.js';
 import { beatCommand } from './beat-command.js';
+import { chaosCommand } from './chaos-command.js';
 import { enqueueCommand } from './enqueue-command.js';
 import { inspectCommand, INSPECT_VIEWS } from './inspect-command.js';
 import { callCommand, purgeCommand, retryCommand, revokeCommand, statusCommand } from './job-commands.js';
 import { serveCommand } from './serve-command.js';
 import { VERSION } from './version.js';
+import { FAULTS } from '../chaos/verdict.js';
 import { workerCommand } from './worker-command.js';
 
 const program = new Command('conveyor')
@@ -36,6 +38,18 @@ withStore(program.command('worker').description('run a worker: reserve jobs from
   .option('-B, --beat', 'also run beat in this process: send the app\'s schedules on their ticks')
   .option('--metrics-port <n>', 'serve Prometheus metrics at http://0.0.0.0:<n>/metrics')
   .action(async (flags) => workerCommand(flags));
+
+program.command('chaos').description('check a store under kill -9, SIGSTOP, clock skew and store restarts: run a scenario, then verify nothing was lost or done twice')
+  .option('--store <store>', 'sqlite (a private file), sqlite:<path> (a new file beside it), redis (a private redis-server) or a redis:// URL (under a key prefix of its own)', 'sqlite')
+  .option('--jobs <n>', 'payments to send', '100')
+  .option('--workers <n>', 'worker processes', '3')
+  .option('--concurrency <n>', 'jobs each worker runs at once', '4')
+  .option('--duration <duration>', 'how long faults are injected', '60s')
+  .option('--lease <duration>', "the workers' lease (a frozen worker stays frozen 2.5 leases)", '2s')
+  .option('--faults <list>', `comma-separated, of ${FAULTS.join(', ')} (default: every one that applies to the store)`)
+  .option('--seed <n>', 'replay a run: the same amounts, work times, faults and victims')
+  .option('--json', 'print the verdict as JSON')
+  .action(run((flags) => chaosCommand(flags)));
 
 withStore(program.command('beat').description('send the app\'s schedules (app.schedule) on their ticks; several may run, each tick is sent once'))
   .option('-l, --loglevel <level>', 'trace, debug, info, warn, error, fatal or silent', 'info')

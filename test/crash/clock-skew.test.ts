@@ -1,7 +1,7 @@
 /**
  * Clock skew between hosts: processes whose wall clocks disagree by a minute share one Redis and
  * must never take healthy work from each other. Each process here runs on a "host" whose clock is
- * shifted (test/fixtures/skewed-clock.mjs makes Date.now() read ahead or behind); the store makes
+ * shifted (src/chaos/skewed-clock.ts makes Date.now() read ahead or behind); the store makes
  * every time decision on Redis' own clock, so none of it may matter.
  *
  * Before the store decided on its own clock, a worker 45 s ahead recovered the healthy leases of

@@ -102,10 +102,10 @@ export async function killWorkers(): Promise<void> {
   })));
 }
 
-/** Node flags that put a process on a host whose clock is `skewMs` ahead (behind when negative). */
-export const SKEWED_CLOCK = fileURLToPath(new URL('../fixtures/skewed-clock.mjs', import.meta.url));
+/** Node flags that put a process on a host whose clock is `skewMs` ahead (behind when negative): src/chaos/skewed-clock.ts, built. */
+export const SKEWED_CLOCK = join(root, 'dist/src/chaos/skewed-clock.js');
 export function skewedClock(skewMs: number): { nodeArgs: string[]; env: Record<string, string> } {
-  return { nodeArgs: ['--import', SKEWED_CLOCK], env: { SKEW_MS: String(skewMs) } };
+  return { nodeArgs: ['--import', SKEWED_CLOCK], env: { CONVEYOR_SKEW_MS: String(skewMs) } };
 }
 
 /** How a child process is started beyond its command: node flags and environment. */

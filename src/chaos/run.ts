@@ -1,0 +1,278 @@
+/**
+ * `conveyor chaos`: the scenario app run by real worker processes on an isolated namespace of a
+ * store, under the faults that the promise exists for, then checked.
+ *
+ * A run: open the target (store-target.ts), add the pool's executors, start the workers, send the
+ * chord and then the payments spread over the first part of `duration` while injecting one
+ * fault after another (kill -9 and replace a worker, SIGSTOP one past its lease, replace one by
+ * a worker on a clock a minute off, crash and restart a private Redis); then heal everything,
+ * wait until every job is final, stop the workers, and hand what the store and the ledger hold
+ * to the checker (verdict.ts).
+ */
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { chord } from '../canvas.js';
+import { StoreUnavailableError } from '../errors.js';
+import { isFinal, type JobState } from '../states.js';
+import type { Store } from '../store/store.js';
+import { Ledger } from './ledger.js';
+import { app as scenario, declined, EXECUTOR_TTL_MS, EXECUTORS, part, pay, total } from './scenario-app.js';
+import { openTarget, type StoreTarget } from './store-target.js';
+import { FAULTS, verdict, type ChaosFacts, type FaultName, type VerdictRow } from './verdict.js';
+import { WorkerSet, type ChaosWorker } from './workers.js';
+
+/** Options of {@link runChaos}. */
+export interface ChaosOptions {
+  /** `sqlite` (a private file), `sqlite:<path>`, `redis` (a private redis-server) or a `redis://` URL. @default 'sqlite' */
+  store?: string;
+  /** Payments to send. @default 100 */
+  jobs?: number;
+  /** Worker processes. @default 3 */
+  workers?: number;
+  /** Jobs each worker runs at once. @default 4 */
+  concurrency?: number;
+  /** How long faults are injected (the payments are sent over its first 60%). @default 60 s */
+  durationMs?: number;
+  /** The workers' lease; a frozen worker stays frozen 2.5 leases. @default 2 s */
+  leaseMs?: number;
+  /** Faults to inject, in rounds of each once in a random order. @default every one that applies to the store */
+  faults?: readonly FaultName[];
+  /** Seeds the payments' amounts and work times and the choice of faults and victims. @default random */
+  seed?: number;
+  /** Told of progress as the run goes. */
+  onProgress?(progress: { final: number; total: number; faults: number; phase: 'running' | 'draining' }): void;
+}
+
+/** What a run answers. */
+export interface ChaosReport {
+  store: string;
+  seed: number;
+  ok: boolean;
+  rows: VerdictRow[];
+  faults: Record<FaultName, number>;
+  skipped: Partial<Record<FaultName, string>>;
+  durationMs: number;
+}
+
+/** How many executors the pool has (fewer than the slots, so payments wait for one). */
+const EXECUTOR_COUNT = 3;
+
+/** mulberry32: a seeded PRNG, so a run can be replayed with its seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The faults that do not apply to a store, with why. */
+function notApplicable(target: StoreTarget): Partial<Record<FaultName, string>> {
+  const skipped: Partial<Record<FaultName, string>> = {};
+  if (target.engine === 'sqlite') {
+    skipped['clock-skew'] = "SQLite's processes share one machine, so one clock";
+    skipped['store-restart'] = 'SQLite is embedded: there is no server to restart (kill9 covers a crash of its processes)';
+  } else if (!target.server) {
+    skipped['store-restart'] = 'chaos restarts only a store it started itself: pass --store redis';
+  }
+  return skipped;
+}
+
+/** Run the scenario under faults and check it. */
+export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport> {
+  const jobs = options.jobs ?? 100;
+  const workerCount = options.workers ?? 3;
+  const durationMs = options.durationMs ?? 60_000;
+  const leaseMs = options.leaseMs ?? 2_000;
+  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const rand = prng(seed);
+  const target = await openTarget(options.store ?? 'sqlite');
+  const skipped = notApplicable(target);
+  const asked = options.faults ?? FAULTS.filter((f) => !skipped[f]);
+  const enabled = asked.filter((f) => !skipped[f]);
+  const faults = Object.fromEntries(asked.map((f) => [f, 0])) as Record<FaultName, number>;
+  const ledgerPath = join(target.dir, 'ledger.db');
+  const ledger = new Ledger(ledgerPath);
+  scenario.useStore(target.url);
+  const workers = new WorkerSet({ storeUrl: target.url, ledgerPath, concurrency: options.concurrency ?? 4, leaseMs });
+  const started = performance.now();
+  try {
+    await scenario.pool(EXECUTORS).add(...Array.from({ length: EXECUTOR_COUNT }, (_, i) => `exec-${i + 1}`));
+    await Promise.all(Array.from({ length: workerCount }, () => workers.start()));
+
+    // The chord first, so its parts meet the faults too; then the payments, spread over the send window.
+    const parts = Math.min(20, Math.max(3, Math.round(jobs / 10)));
+    const chordResult = await chord(Array.from({ length: parts }, (_, i) => part.s(i)), total.s()).applyAsync();
+    const sent: { id: string; amount: number }[] = [];
+    const sendWindowMs = durationMs * 0.6;
+    const run = seed.toString(36);
+    const sending = (async () => {
+      const batches = Math.min(jobs, 20);
+      for (let b = 0; b < batches; b++) {
+        const size = Math.floor(((b + 1) * jobs) / batches) - Math.floor((b * jobs) / batches);
+        for (let i = 0; i < size; i++) {
+          const amount = 100 + sent.length;
+          const args: [number, number] = [amount, 50 + Math.floor(rand() * 350)];
+          // Its own id: a resend after the store went away mid-send is the same send, never a second payment.
+          const r = await withRetry(() => pay.applyAsync(args, { taskId: `pay-${run}-${amount}` }));
+          sent.push({ id: r.id, amount });
+        }
+        await sleep(sendWindowMs / batches);
+      }
+    })();
+
+    // Faults, one after another, until the duration is over.
+    const progress = async (phase: 'running' | 'draining') => {
+      const final = (await finalPays(scenario.store, sent.map((s) => s.id)).catch(() => 0));
+      options.onProgress?.({ final, total: jobs, faults: Object.values(faults).reduce((a, b) => a + b, 0), phase });
+    };
+    let lastHealed: number | null = null;
+    const freezes = new Set<Promise<void>>();
+    let skew = 1;
+    const injectOne = async (fault: FaultName) => {
+      const victims = [...workers.live].filter((w) => !w.stopped && !w.ending);
+      const victim = await pickVictim(scenario.store, victims, rand);
+      switch (fault) {
+        case 'kill9':
+          if (!victim) return;
+          await workers.kill9(victim);
+          await workers.start();
+          break;
+        case 'sigstop':
+          if (!victim) return;
+          // Frozen past its lease while the run goes on; healed when it thaws.
+          freezes.add(workers.freeze(victim, leaseMs * 2.5).then(() => void (lastHealed = performance.now())));
+          break;
+        case 'clock-skew':
+          if (!victim) return;
+          await workers.stop(victim);
+          await workers.start((skew = -skew) * (30_000 + Math.floor(rand() * 60_000)));
+          break;
+        case 'store-restart':
+          await target.server!.restart('SIGKILL');
+          break;
+      }
+      faults[fault]++;
+      lastHealed = performance.now();
+    };
+    // In rounds: each round injects every enabled fault once, in a random order.
+    const round: FaultName[] = [];
+    const next = (): FaultName => {
+      if (round.length === 0) round.push(...[...enabled].sort(() => rand() - 0.5));
+      return round.shift()!;
+    };
+    const faultEveryMs = Math.min(5_000, Math.max(500, durationMs / 10));
+    while (performance.now() - started < durationMs) {
+      await sleep(faultEveryMs * (0.5 + rand()));
+      if (enabled.length > 0 && performance.now() - started < durationMs) await injectOne(next());
+      await progress('running');
+    }
+    await sending;
+    await Promise.all(freezes);
+
+    // Every job final (bounded): payments, their receipts or refunds, the chord and its callback.
+    const drainDeadline = performance.now() + Math.max(60_000, 20 * leaseMs);
+    let finished: number | null = null;
+    while (performance.now() < drainDeadline) {
+      await progress('draining');
+      if (await allFinal(scenario.store, sent.length, chordResult.id)) {
+        finished = performance.now();
+        break;
+      }
+      await sleep(250);
+    }
+    await workers.stopAll();
+    const facts = await gather(scenario.store, ledger, sent, chordResult.id, parts);
+    const recoverMs = finished === null ? null : lastHealed === null ? 0 : Math.max(0, finished - lastHealed);
+    const { rows, ok } = verdict({ ...facts, faults, skipped, recoverMs, unexpectedExits: workers.unexpectedExits });
+    return { store: target.description, seed, ok, rows, faults, skipped, durationMs: Math.round(performance.now() - started) };
+  } finally {
+    workers.killAll();
+    ledger.close();
+    await scenario.close();
+    await target.remove();
+  }
+}
+
+/** A send may meet a store being restarted: try again while it is unreachable (the id makes a resend harmless). */
+async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof StoreUnavailableError) || attempt >= 5) throw err;
+      await sleep(500);
+    }
+  }
+}
+
+/** A victim for a fault: a worker running jobs when there is one, else any. */
+async function pickVictim(store: Store, candidates: ChaosWorker[], rand: () => number): Promise<ChaosWorker | undefined> {
+  if (candidates.length === 0) return undefined;
+  const registered = await store.workersList().catch(() => []);
+  const busy = candidates.filter((w) => registered.some((r) => r.pid === w.pid && r.active.length > 0));
+  const pool = busy.length > 0 ? busy : candidates;
+  return pool[Math.floor(rand() * pool.length)];
+}
+
+async function finalPays(store: Store, ids: readonly string[]): Promise<number> {
+  const records = await store.jobsList({ states: ['SUCCESS', 'FAILURE', 'REVOKED'], task: 'chaos.pay', limit: 1_000_000 });
+  const sent = new Set(ids);
+  return records.filter((r) => sent.has(r.id)).length;
+}
+
+/** No job waits or runs, every payment fired its receipt or refund, and the chord's callback is final. */
+async function allFinal(store: Store, pays: number, chordId: string): Promise<boolean> {
+  try {
+    const open = await store.jobsList({ states: ['PENDING', 'STARTED', 'RETRY'], limit: 1 });
+    if (open.length > 0) return false;
+    const notices = await store.jobsList({ task: 'chaos.receipt', limit: 1_000_000 });
+    const refunds = await store.jobsList({ task: 'chaos.refund', limit: 1_000_000 });
+    const callback = await store.jobGet(chordId);
+    return notices.length + refunds.length >= pays && callback !== null && isFinal(callback.state);
+  } catch (err) {
+    if (err instanceof StoreUnavailableError) return false;
+    throw err;
+  }
+}
+
+/**
+ * The pool's items once every lease a killed or frozen holder left has lapsed and been reclaimed
+ * (as any worker's recovery loop would): with no job left, nobody may hold one. Bounded by two TTLs.
+ */
+async function itemsOnceLapsedReturn(store: Store) {
+  const deadline = performance.now() + 2 * EXECUTOR_TTL_MS;
+  for (;;) {
+    await store.poolsReclaimExpired();
+    const items = await store.poolItems(EXECUTORS);
+    if (items.every((i) => i.holder === null) || performance.now() > deadline) return items;
+    await sleep(100);
+  }
+}
+
+/** What the store and the ledger hold, for the checker. */
+async function gather(store: Store, ledger: Ledger, sent: { id: string; amount: number }[], chordId: string, parts: number):
+  Promise<Omit<ChaosFacts, 'faults' | 'skipped' | 'recoverMs' | 'unexpectedExits'>> {
+  const all = await store.jobsList({ limit: 1_000_000 });
+  const byId = new Map(all.map((j) => [j.id, j]));
+  const callback = byId.get(chordId);
+  return {
+    pays: sent.map(({ id, amount }) => {
+      const j = byId.get(id);
+      return { id, amount, declined: declined(amount), state: (j?.state ?? null) as JobState | null, error: j?.error ?? null };
+    }),
+    jobs: all.length,
+    notFinal: all.filter((j) => !isFinal(j.state)).map((j) => ({ id: j.id, task: j.task, state: j.state })),
+    notices: all.filter((j) => j.task === 'chaos.receipt' || j.task === 'chaos.refund').map((j) => ({ task: j.task, parent: j.parent?.id ?? null })),
+    chord: {
+      callbacks: callback ? [{ state: callback.state, result: callback.resultJson === null ? null : JSON.parse(callback.resultJson) }] : [],
+      expected: (parts * (parts - 1)) / 2,
+    },
+    ledger: ledger.facts(),
+    poolItems: await itemsOnceLapsedReturn(store),
+    counters: await store.countersGet(),
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * The app `conveyor chaos` runs in its worker processes (and sends from): payments that charge
+ * once through `ctx.step` against the ledger's idempotent gateway while holding an executor from
+ * a pool, a receipt (`link`) or a refund notice (`linkError`) for each, and a chord of parts
+ * whose total is booked once. Every effect goes through the ledger (ledger.ts), whose file is
+ * named by $CONVEYOR_CHAOS_LEDGER; the store is the worker's `--store`.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Conveyor } from '../app.js';
+import { PermanentError } from '../errors.js';
+import { Ledger } from './ledger.js';
+
+/** The pool of executors payments hold while they work. */
+export const EXECUTORS = 'chaos-executors';
+/** How long a payment holds its executor unless it releases it first (longer than any payment's work). */
+export const EXECUTOR_TTL_MS = 3_000;
+/** A payment whose amount ends in 7 is declined (it fails for good, and its refund notice goes out). */
+export const declined = (amount: number): boolean => amount % 10 === 7;
+
+let ledger: Ledger | undefined;
+const books = (): Ledger => (ledger ??= new Ledger(process.env.CONVEYOR_CHAOS_LEDGER ?? 'chaos-ledger.db'));
+
+export const app = new Conveyor();
+
+/** A receipt for a payment, sent once per payment (the gateway's key is the payment's id). */
+export const receipt = app.task({ name: 'chaos.receipt', maxDeliveries: 1000 }, async (ctx) => {
+  await ctx.step('send', () => books().receipt('receipt', ctx.parent!.id, ctx.id, ctx.fencingToken));
+});
+
+/** A refund notice for a declined payment, sent once per payment. */
+export const refund = app.task({ name: 'chaos.refund', maxDeliveries: 1000 }, async (ctx) => {
+  await ctx.step('send', () => books().receipt('refund', ctx.parent!.id, ctx.id, ctx.fencingToken));
+});
+
+/**
+ * A payment: declined at once when its amount ends in 7; else it charges the gateway under its
+ * step key, then works `workMs` on an executor from the pool, and answers the charge.
+ */
+export const pay = app.task(
+  { name: 'chaos.pay', maxDeliveries: 1000, link: receipt.s(), linkError: refund.s() },
+  async (ctx, amount: number, workMs: number) => {
+    if (declined(amount)) throw new PermanentError(`card declined for ${amount}`);
+    const charge = await ctx.step('charge', () => books().charge(ctx.stepKey('charge'), ctx.id, amount, ctx.fencingToken));
+    const executor = await app.pool(EXECUTORS).acquire({ ttl: EXECUTOR_TTL_MS, wait: '60s', holder: `${ctx.id}#${ctx.fencingToken}` });
+    books().held({ pool: EXECUTORS, item: executor.item, token: executor.token, acquiredAt: executor.expiresAt - EXECUTOR_TTL_MS, expiresAt: executor.expiresAt });
+    try {
+      await sleep(workMs, undefined, { signal: ctx.signal });
+    } finally {
+      books().releasing(EXECUTORS, executor.token);
+      await executor.release();
+    }
+    return { amount, charge: charge.ref };
+  },
+);
+
+/** A part of the chord: its number, after a little work. */
+export const part = app.task({ name: 'chaos.part', maxDeliveries: 1000 }, async (ctx, n: number) => {
+  await sleep(20, undefined, { signal: ctx.signal });
+  return n;
+});
+
+/** The chord's callback: books the parts' total once. */
+export const total = app.task({ name: 'chaos.total', maxDeliveries: 1000 }, async (ctx, parts: number[]) => {
+  const sum = parts.reduce((a, b) => a + b, 0);
+  await ctx.step('book', () => books().total(ctx.id, sum));
+  return sum;
+});
