@@ -16,6 +16,7 @@ import { StoreUnavailableError } from '../errors.js';
 import { isFinal, type JobState } from '../states.js';
 import type { Store } from '../store/store.js';
 import { Ledger } from './ledger.js';
+import { prng } from './prng.js';
 import { app as scenario, declined, EXECUTOR_TTL_MS, EXECUTORS, part, pay, total } from './scenario-app.js';
 import { openTarget, type StoreTarget } from './store-target.js';
 import { FAULTS, verdict, type ChaosFacts, type FaultName, type VerdictRow } from './verdict.js';
@@ -56,18 +57,6 @@ export interface ChaosReport {
 
 /** How many executors the pool has (fewer than the slots, so payments wait for one). */
 const EXECUTOR_COUNT = 3;
-
-/** mulberry32: a seeded PRNG, so a run can be replayed with its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The faults that do not apply to a store, with why. */
 function notApplicable(target: StoreTarget): Partial<Record<FaultName, string>> {

@@ -13,6 +13,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { prng } from '../../src/chaos/prng.js';
 import { createLedger, ledgerPath, readLedger } from '../fixtures/gateway.js';
 import { effectRecords, scratch, startWorker, STORES, tail, waitFor, type WorkerProcess } from './processes.js';
 
@@ -20,18 +21,6 @@ const JOBS = 40;
 const WORKERS = 3;
 const KILLS = 6;
 const FLAGS = ['--concurrency', '3', '--lease', '1s'];
-
-/** mulberry32: a seeded PRNG, so a run's amounts, work times and kill choices can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface PayResult { ref: string; amount: number; pid: number; token: number }
 

@@ -9,15 +9,13 @@ import { defineScripts, runScript } from '../../src/store/redis/scripts.js';
 import { encodeCallbacks, encodeChord } from '../../src/store/redis/wire.js';
 import { ALL_TEST_KEYS, assertRedisReachable, deleteKeys, SHARED_REDIS_URL, uniquePrefix } from './servers.js';
 
-describe('Redis Lua scripts, called directly', () => {
+/**
+ * A client with the scripts defined, a key prefix of its own and (a single Redis) its id
+ * registry's key, for one describe block: its hooks connect before and clean up after.
+ */
+function scriptsOn(): { client: Redis; prefix: string; ids: string } {
   const client = new Redis(SHARED_REDIS_URL);
   const prefix = uniquePrefix();
-  /** The id registry on a single Redis (redis-ids.ts). */
-  const ids = `${prefix}:ids`;
-  const base = `${prefix}:{emails}:`;
-  /** enqueue.lua's eleven arguments of a job with no key, callbacks or chord. */
-  const job = (id: string, args = '[]', priority = 0, runAt = now) => [id, 'send', args, priority, runAt, 5, ''];
-  const now = 1_700_000_000_000;
   before(async () => {
     await assertRedisReachable();
     defineScripts(client);
@@ -26,6 +24,15 @@ describe('Redis Lua scripts, called directly', () => {
     await deleteKeys(SHARED_REDIS_URL, ALL_TEST_KEYS);
     await client.quit();
   });
+  return { client, prefix, ids: `${prefix}:ids` };
+}
+
+describe('Redis Lua scripts, called directly', () => {
+  const { client, prefix, ids } = scriptsOn();
+  const base = `${prefix}:{emails}:`;
+  /** enqueue.lua's eleven arguments of a job with no key, callbacks or chord. */
+  const job = (id: string, args = '[]', priority = 0, runAt = now) => [id, 'send', args, priority, runAt, 5, ''];
+  const now = 1_700_000_000_000;
 
   it('enqueue answers CREATED per new job and EXISTS for an id already stored; reserve leases by priority', async () => {
     const created = await runScript(client, 'enqueue', base, [now, 'wake', prefix, ids, ...job('a', '["x"]'), ...job('b', '["y"]', 7), ...job('a')]);
@@ -84,10 +91,7 @@ describe('Redis Lua scripts, called directly', () => {
 });
 
 describe('Redis Lua scripts of exactly-once effects, called directly', () => {
-  const client = new Redis(SHARED_REDIS_URL);
-  const prefix = uniquePrefix();
-  /** The id registry on a single Redis (redis-ids.ts). */
-  const ids = `${prefix}:ids`;
+  const { client, prefix, ids } = scriptsOn();
   const orders = `${prefix}:{orders}:`;
   const receipts = `${prefix}:{receipts}:`;
   const printers = `${prefix}:{pool:printers}:`;
@@ -103,14 +107,6 @@ describe('Redis Lua scripts of exactly-once effects, called directly', () => {
     ((await runScript(client, 'reserve', base, [now, 'w1', limit, 30_000, day, prefix, ids])) as [unknown[][], number])[0];
   const settle = (base: string, ...settlement: (string | number)[]) =>
     runScript(client, 'settle', base, [now, 'settled', 'wake', day, 0, '', 0, prefix, ids, ...settlement]) as Promise<[string[], unknown[], number]>;
-  before(async () => {
-    await assertRedisReachable();
-    defineScripts(client);
-  });
-  after(async () => {
-    await deleteKeys(SHARED_REDIS_URL, ALL_TEST_KEYS);
-    await client.quit();
-  });
 
   it('enqueue answers HELD with the holder id while the key is held, and counts it', async () => {
     const answers = await runScript(client, 'enqueue', orders, [now, 'wake', prefix, ids, ...job('k1', { key: 'order-1' }), ...job('k2', { key: 'order-1' })]);
@@ -187,10 +183,7 @@ describe('Redis Lua scripts of exactly-once effects, called directly', () => {
 });
 
 describe('Redis Lua scripts of operations (progress, history, workers, ticks), called directly', () => {
-  const client = new Redis(SHARED_REDIS_URL);
-  const prefix = uniquePrefix();
-  /** The id registry on a single Redis (redis-ids.ts). */
-  const ids = `${prefix}:ids`;
+  const { client, prefix, ids } = scriptsOn();
   const base = `${prefix}:{reports}:`;
   const workers = `${prefix}:{workers}:`;
   const beat = `${prefix}:{beat}:`;
@@ -200,14 +193,6 @@ describe('Redis Lua scripts of operations (progress, history, workers, ticks), c
   const reserve = async (at = now) => ((await runScript(client, 'reserve', base, [at, 'w1', 10, 30_000, day, prefix, ids])) as [unknown[][], number])[0];
   const settle = (...settlement: (string | number)[]) =>
     runScript(client, 'settle', base, [now, 'settled', 'wake', day, 0, '', 0, prefix, ids, ...settlement]) as Promise<[string[], unknown[], number]>;
-  before(async () => {
-    await assertRedisReachable();
-    defineScripts(client);
-  });
-  after(async () => {
-    await deleteKeys(SHARED_REDIS_URL, ALL_TEST_KEYS);
-    await client.quit();
-  });
 
   it('progress stores "<at>:<fraction>:<info>" fenced by token; reserve deletes it', async () => {
     await runScript(client, 'enqueue', base, [now, 'wake', prefix, ids, ...job('p')]);
@@ -277,10 +262,7 @@ describe('Redis Lua scripts of operations (progress, history, workers, ticks), c
  * state — Redis would keep any write made before a script's error.
  */
 describe('Redis Lua scripts fed input they cannot read, called directly', () => {
-  const client = new Redis(SHARED_REDIS_URL);
-  const prefix = uniquePrefix();
-  /** The id registry on a single Redis (redis-ids.ts). */
-  const ids = `${prefix}:ids`;
+  const { client, prefix, ids } = scriptsOn();
   const base = `${prefix}:{orders}:`;
   const sums = `${prefix}:{sums}:`;
   const now = 1_700_000_000_000;
@@ -289,14 +271,6 @@ describe('Redis Lua scripts fed input they cannot read, called directly', () => 
   const UNREADABLE = '{"ik":"cut \\ud83c"}';
   const plain = (id: string) => [id, 'send', '[]', 0, now, 5, ''];
   const keys = async () => (await client.keys(`${prefix}:*`)).sort();
-  before(async () => {
-    await assertRedisReachable();
-    defineScripts(client);
-  });
-  after(async () => {
-    await deleteKeys(SHARED_REDIS_URL, ALL_TEST_KEYS);
-    await client.quit();
-  });
 
   it('enqueue refuses a batch whose last job it cannot read, having written none of the batch', async () => {
     await assert.rejects(runScript(client, 'enqueue', base, [now, 'wake', prefix, ids, ...plain('good-1'), ...plain('good-2'), 'bad', 'send', '[]', 0, now, 5, UNREADABLE]),
@@ -345,23 +319,12 @@ describe('Redis Lua scripts fed input they cannot read, called directly', () => 
 
 /** Without a test clock (`now` ''), every script reads Redis' own clock: TIME, inside the script. */
 describe("Redis Lua scripts on Redis' own clock (TIME), called directly", () => {
-  const client = new Redis(SHARED_REDIS_URL);
-  const prefix = uniquePrefix();
-  /** The id registry on a single Redis (redis-ids.ts). */
-  const ids = `${prefix}:ids`;
+  const { client, prefix, ids } = scriptsOn();
   const base = `${prefix}:{clock}:`;
   const serverNow = async () => {
     const [s, us] = await client.time();
     return Number(s) * 1000 + Math.floor(Number(us) / 1000);
   };
-  before(async () => {
-    await assertRedisReachable();
-    defineScripts(client);
-  });
-  after(async () => {
-    await deleteKeys(SHARED_REDIS_URL, ALL_TEST_KEYS);
-    await client.quit();
-  });
 
   it('enqueue resolves "+<ms>" times and reserve, renew and recover decide on TIME', async () => {
     const before = await serverNow();
@@ -383,19 +346,10 @@ describe("Redis Lua scripts on Redis' own clock (TIME), called directly", () => 
 
 /** The id registry's scripts (Redis Cluster's claims) and follow.lua, called directly. */
 describe('Redis Lua scripts of the id registry and followers, called directly', () => {
-  const client = new Redis(SHARED_REDIS_URL);
-  const prefix = uniquePrefix();
+  const { client, prefix, ids } = scriptsOn();
   const bucket = `${prefix}:{ids:3}:`;
   const orders = `${prefix}:{orders}:`;
   const now = 1_700_000_000_000;
-  before(async () => {
-    await assertRedisReachable();
-    defineScripts(client);
-  });
-  after(async () => {
-    await deleteKeys(SHARED_REDIS_URL, ALL_TEST_KEYS);
-    await client.quit();
-  });
 
   it('id_claim claims ids for queues, answers OURS for a repeat and TAKEN (counted) for another queue; id_release frees only its own', async () => {
     assert.deepEqual(await runScript(client, 'id_claim', bucket, ['duplicates_suppressed_total', 'a', 'mail', 'b', 'sms']), [['NEW', 'NEW'], ['', '']]);
@@ -407,7 +361,7 @@ describe('Redis Lua scripts of the id registry and followers, called directly', 
 
   it('follow leaves a chord place to a job not final yet (fl), and fires it at once for a final one', async () => {
     const cb = { id: 'sum', task: 'sum', queue: 'orders', argsJson: '[]', priority: 0, maxDeliveries: 3 };
-    const ids = `${prefix}:ids`; // a single Redis: a callback is created in the same script
+    // `ids`: a single Redis, where a callback is created in the same script.
     await runScript(client, 'enqueue', orders, [now, 'wake', prefix, ids, 'h1', 't', '[]', 0, now, 5, '', 'h2', 't', '[]', 0, now, 5, '']);
     assert.equal(await runScript(client, 'follow', orders, [now, prefix, ids, 'h1', '', encodeChord({ index: 0, size: 1, callback: cb })]), 0);
     assert.deepEqual(JSON.parse((await client.hget(`${orders}job:h1`, 'fl'))!).ch.map((p: { i: number }) => p.i), [0]);

@@ -30,8 +30,9 @@ import type {
   WorkerInfo, WriteOutcome,
 } from '../store.js';
 import * as checks from '../checks.js';
-import { decode, enqueueResults, fenceOutcome, RETRY_CODES, REVOKE_CODES } from './codes.js';
+import { decode, fenceOutcome, RETRY_CODES, REVOKE_CODES } from './codes.js';
 import { call, connect, describeTarget, type Client, type RedisTarget } from './connection.js';
+import { RedisEnqueuer } from './redis-enqueue.js';
 import { IdRegistry } from './redis-ids.js';
 import { groupBy, JobLocator } from './redis-locator.js';
 import { OutboxRelay } from './redis-outbox.js';
@@ -43,7 +44,7 @@ import { RedisWorkers } from './redis-workers.js';
 import { toParent, toRecord } from './records.js';
 import { defineScripts, runScript, type ScriptName } from './scripts.js';
 import { RedisWakeups } from './wakeups.js';
-import { encodeCallbacks, encodeChord, pushJob, pushSettlement } from './wire.js';
+import { pushSettlement } from './wire.js';
 
 const DAY_MS = 86_400_000;
 
@@ -51,21 +52,6 @@ const DAY_MS = 86_400_000;
 export interface RedisStoreOptions extends StoreOptions, RedisTarget {
   /** Prefix of every key, so several apps or tests share one Redis. @default 'conveyor' */
   prefix?: string;
-}
-
-/** The indexes of `jobs` cut into consecutive runs in which no id appears twice (one run, as a rule). */
-function distinctRuns(jobs: readonly NewJob[]): number[][] {
-  const runs: number[][] = [[]];
-  let ids = new Set<string>();
-  jobs.forEach((job, i) => {
-    if (ids.has(job.id)) {
-      runs.push([]);
-      ids = new Set();
-    }
-    ids.add(job.id);
-    runs.at(-1)!.push(i);
-  });
-  return runs;
 }
 
 /** A job as take() in lib.lua answers it. */
@@ -89,6 +75,7 @@ export class RedisStore implements Store {
   readonly #revokedTtlMs: number;
   readonly #locator: JobLocator;
   readonly #ids: IdRegistry;
+  readonly #enqueuer: RedisEnqueuer;
   readonly #views: RedisViews;
   readonly #outbox: OutboxRelay;
   readonly #pools: RedisPools;
@@ -120,6 +107,10 @@ export class RedisStore implements Store {
     this.#pools = new RedisPools({ ...scope, settledChannel: this.#settledChannel });
     this.#steps = new RedisSteps({ ...scope, locator });
     this.#workers = new RedisWorkers(scope);
+    this.#enqueuer = new RedisEnqueuer({
+      ...scope, ids: this.#ids, locator, outbox: this.#outbox, wakeChannel: (q) => this.#wakeChannel(q),
+      runOn: (name, queue, args) => this.#run(name, queue, args),
+    });
     this.#ticks = new RedisScheduleTicks(scope);
   }
 
@@ -157,57 +148,7 @@ export class RedisStore implements Store {
 
   async jobsEnqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
     checks.checkNewJobs(jobs);
-    // An id sent twice in one batch: the batch goes in runs with no id twice, one after the other,
-    // so that each send of it is decided after the one before (created, or its key held, or not).
-    const results: EnqueueResult[] = new Array(jobs.length);
-    for (const run of distinctRuns(jobs)) {
-      const answers = await this.#enqueueDistinct(run.map((i) => jobs[i]!));
-      run.forEach((i, k) => (results[i] = answers[k]!));
-    }
-    return results;
-  }
-
-  /** Enqueue jobs with distinct ids: one script per queue, in parallel. */
-  async #enqueueDistinct(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
-    const results: EnqueueResult[] = new Array(jobs.length);
-    // Under Cluster the ids are claimed first (redis-ids.ts): a job whose id another queue holds is not sent.
-    const claims = this.#ids.claimsFirst ? await this.#ids.claim(jobs, 'duplicates_suppressed_total') : undefined;
-    const sending = jobs.map((job, index) => ({ job, index })).filter(({ job, index }) => {
-      if (claims?.[index]!.code !== 'TAKEN') return true;
-      results[index] = { id: job.id, created: false };
-      return false;
-    });
-    await Promise.all([...groupBy(sending, (e) => e.job.queue)].map(async ([queue, entries]) => {
-      await this.#locator.addQueue(queue);
-      const args: (string | number)[] = [this.#nowArg(), this.#wakeChannel(queue), this.#prefix, this.#ids.scriptArg];
-      for (const { job } of entries) pushJob(args, job);
-      const [codes, holders, outboxed] = (await this.#run('enqueue', queue, args)) as [string[], string[], number];
-      if (outboxed > 0) await this.#outbox.relay([queue]); // followers fired at once, for a holder already final
-      const answers = enqueueResults(entries.map((e) => e.job.id), [codes, holders]);
-      entries.forEach(({ index, job }, i) => {
-        const answer = answers[i]!;
-        results[index] = answer;
-        // Created here, or held by a job of this queue (keys are per queue); an id already stored may be another queue's.
-        if (answer.created || answer.id !== job.id) this.#locator.remember(answer.id, queue);
-      });
-    }));
-    if (claims) {
-      // Claimed now for a job not created (its idempotency key was held): give the id back.
-      await this.#ids.release(jobs.filter((_, i) => claims[i]!.code === 'NEW' && !results[i]!.created));
-      // A send whose id another queue holds leaves its followers to that job, in that job's slot.
-      await this.#followTaken(jobs.map((job, i) => ({ job, owner: claims[i]!.owner })).filter((e) => e.owner !== ''));
-    }
-    return results;
-  }
-
-  /** Under Cluster: the chord places and chains' next steps of sends whose ids another queue holds follow those jobs. */
-  async #followTaken(sends: { job: NewJob; owner: string }[]): Promise<void> {
-    const following = sends.filter(({ job }) => job.chord || job.callbacks?.some((c) => c.join !== undefined));
-    await Promise.all([...groupBy(following, (e) => e.owner)].map(async ([queue, entries]) => {
-      const args: (string | number)[] = [this.#nowArg(), this.#prefix, this.#ids.scriptArg];
-      for (const { job } of entries) args.push(job.id, job.callbacks?.length ? encodeCallbacks(job.callbacks) : '', job.chord ? encodeChord(job.chord) : '');
-      if (((await this.#run('follow', queue, args)) as number) > 0) await this.#outbox.relay([queue]);
-    }));
+    return this.#enqueuer.enqueue(jobs);
   }
 
   #reserved(queue: string, raw: Raw[], leaseMs: number, now: number): ReservedJob[] {

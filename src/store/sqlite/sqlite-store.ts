@@ -16,10 +16,10 @@ import {
 } from '../store.js';
 import * as checks from '../checks.js';
 import { expiresAtOf, runAtOf } from '../policy.js';
-import type { ErrorInfo } from '../../errors.js';
 import { openDatabase } from './database.js';
 import { keyHolder } from './dedup.js';
-import { chordRetryArgs, finish, follow, type FinishScope } from './finish.js';
+import { retryDeadLetter } from './dead-letter.js';
+import { finish, follow, type FinishScope } from './finish.js';
 import * as pools from './pools.js';
 import { parseParent, toRecord, type JobRow } from './rows.js';
 import { prepareStatements, type Statements } from './statements.js';
@@ -32,8 +32,6 @@ import { Wakeup } from './wakeup.js';
 import * as workers from './workers.js';
 
 const DAY_MS = 86_400_000;
-/** The code of the ChordError a chord's callback is recorded with when a member did not succeed. */
-const CHORD_FAILED = 'CHORD_FAILED';
 
 /** Options of the SQLite store, beyond {@link StoreOptions}. */
 export interface SqliteStoreOptions extends StoreOptions {
@@ -263,20 +261,7 @@ export class SqliteStore implements Store {
   async jobRetry(id: string): Promise<RetryAnswer> {
     checks.checkName(id, 'id');
     const now = this.#now();
-    return this.#write(() => {
-      const row = this.#sql.get.get({ id }) as JobRow | undefined;
-      if (!row) return 'missing';
-      if (row.state !== 'FAILURE' && row.state !== 'REVOKED') return 'not-final';
-      if (row.idem_key !== null && (keyHolder(this.#sql, row.idem_key, now) ?? id) !== id) return 'key-held';
-      let args = row.args;
-      if (row.error !== null && (JSON.parse(row.error) as ErrorInfo).code === CHORD_FAILED) {
-        const withResults = chordRetryArgs(this.#sql, id, row.args);
-        if (withResults === null) return 'chord-failed';
-        args = withResults;
-      }
-      this.#sql.retryFinal.run({ id, now, args });
-      return 'retried';
-    });
+    return this.#write(() => retryDeadLetter(this.#sql, id, now));
   }
 
   async jobsRecoverExpired(): Promise<RecoverResult> {
