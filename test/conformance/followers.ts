@@ -119,6 +119,18 @@ function chainTests(test: TestFn): void {
     const fired = await h.get(next.job.id);
     assert.deepEqual([fired.state, fired.argsJson, fired.parent?.id], ['PENDING', '[5]', holder!.id]);
   });
+
+  test('followers: a continuation fired at once in the holder’s queue, sent from another, is counted there', async (h) => {
+    const [holder] = await h.enqueue({ queue: 'mail' });
+    await h.completeOne('5', { queues: ['mail'] });
+    const next = link('chain-a', { queue: 'mail', argsJson: '[]' });
+    await h.store.jobsEnqueue([newJob({ id: holder!.id, queue: 'sms', callbacks: [next] })]);
+    assert.equal((await h.get(next.job.id)).state, 'PENDING');
+    const counts = (await h.store.queueStats()).map((q) => [q.queue, q.counts.PENDING, q.counts.SUCCESS]);
+    assert.deepEqual(counts, [['mail', 1, 1]]);
+    assert.deepEqual((await h.reserveOne({ queues: ['mail'] })).id, next.job.id);
+    assert.deepEqual((await h.store.queueStats()).map((q) => [q.queue, q.counts.PENDING, q.counts.STARTED]), [['mail', 0, 1]]);
+  });
 }
 
 function retryTests(test: TestFn): void {
@@ -137,6 +149,22 @@ function retryTests(test: TestFn): void {
     assert.deepEqual([retried.state, retried.argsJson, retried.error], ['PENDING', '[["zero","one"],"tail"]', null]);
     assert.deepEqual((await h.reserveOne({ queues: ['chord-cb'] })).argsJson, '[["zero","one"],"tail"]');
     assert.equal(m0!.id, r0!.id);
+  });
+
+  test('chords: a callback that ran and failed is retried with its args as they were, whatever its error’s code', async (h) => {
+    const cb = callbackJob({ queue: 'chord-cb', argsJson: '["tail"]' });
+    await h.enqueue({ chord: place(cb, 0, 1) });
+    await h.completeOne('"zero"');
+    const ran = await h.reserveOne({ queues: ['chord-cb'] });
+    assert.equal(ran.argsJson, '[["zero"],"tail"]');
+    const chordLike = { type: 'ChordError', message: 'raised by the handler', code: 'CHORD_FAILED' };
+    await h.settle(fail(ran, chordLike));
+    assert.equal(await h.store.jobRetry(cb.id), 'retried');
+    assert.equal((await h.get(cb.id)).argsJson, '[["zero"],"tail"]');
+    // Outside any chord, the same code is just an error's code.
+    const [plain] = await h.enqueue({});
+    await h.settle(fail(await h.reserveOne(), chordLike));
+    assert.equal(await h.store.jobRetry(plain!.id), 'retried');
   });
 }
 

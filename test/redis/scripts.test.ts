@@ -146,8 +146,18 @@ describe('Redis Lua scripts of exactly-once effects, called directly', () => {
     assert.deepEqual(JSON.parse((await client.hget(`${receipts}job:ch1`, 'err'))!), {
       type: 'ChordError', code: 'CHORD_FAILED', message: 'chord member m2 (index 1) ended FAILURE: Error: boom',
     });
-    assert.deepEqual(JSON.parse((await client.hget(`${receipts}job:ch1`, 'cr'))!), ['S[1]', failed], 'the marks, kept for a retry of the callback');
+    assert.deepEqual(await client.hgetall(`${receipts}chord:ch1`), { 0: 'S[1]', 1: failed }, 'the marks, kept for a retry of the callback');
+    assert.equal(await client.hget(`${receipts}job:ch1`, 'st'), null, 'failed at birth: never started');
     assert.equal(await client.zscore(`${receipts}failed`, 'ch1') !== null, true);
+  });
+
+  it('relay reads a failed member\'s mark written before marks were JSON as its message', async () => {
+    const chord = JSON.parse(encodeChord({ index: 0, size: 1, callback: { id: 'ch2', task: 'sum', queue: 'receipts', argsJson: '[]', priority: 0, maxDeliveries: 3 } }));
+    const old = JSON.stringify({ k: 'mark', j: chord.j, i: 0, n: 1, v: 'Fchord member m9 (index 0) ended FAILURE: Error: old' });
+    await runScript(client, 'relay', receipts, [now, prefix, ids, old]);
+    assert.deepEqual(JSON.parse((await client.hget(`${receipts}job:ch2`, 'err'))!), {
+      type: 'ChordError', code: 'CHORD_FAILED', message: 'chord member m9 (index 0) ended FAILURE: Error: old',
+    });
   });
 
   it('step_put records the first result, step_get replays it, both fenced by token', async () => {

@@ -32,6 +32,7 @@ import type {
 import * as checks from '../checks.js';
 import { decode, fenceOutcome, RETRY_CODES, REVOKE_CODES } from './codes.js';
 import { call, connect, describeTarget, type Client, type RedisTarget } from './connection.js';
+import { chordRetryArgs } from './redis-dead-letter.js';
 import { RedisEnqueuer } from './redis-enqueue.js';
 import { IdRegistry } from './redis-ids.js';
 import { groupBy, JobLocator } from './redis-locator.js';
@@ -253,16 +254,10 @@ export class RedisStore implements Store {
     checks.checkName(id, 'id');
     const queue = await this.#locator.locate(id);
     if (queue === undefined) return 'missing';
-    const args: (string | number)[] = [this.#nowArg(), id, this.#wakeChannel(queue)];
-    // A chord's callback failed by a member: the script has the members' marks, and needs the
-    // results of members that failed then and have succeeded since, which may live in other slots.
-    const marks = await call(this.description, () => this.#client.hget(`${this.#locator.base(queue)}job:${id}`, 'cr'));
-    for (const [index, mark] of (marks === null ? [] : (JSON.parse(marks) as string[])).entries()) {
-      if (mark.startsWith('S')) continue;
-      const member = await this.jobGet((JSON.parse(mark.slice(1)) as { m: string }).m);
-      if (member?.state !== 'SUCCESS') return 'chord-failed';
-      args.push(index, member.resultJson ?? 'null');
-    }
+    const scope = { client: this.#client, description: this.description, jobGet: (member: string) => this.jobGet(member) };
+    const members = await chordRetryArgs(scope, this.#locator.base(queue), id);
+    if (members === 'chord-failed') return members;
+    const args = [this.#nowArg(), id, this.#wakeChannel(queue), ...members];
     return decode(RETRY_CODES, await this.#run('retry_final', queue, args));
   }
 
@@ -428,3 +423,4 @@ export class RedisStore implements Store {
     await this.#client.quit().catch(() => this.#client.disconnect());
   }
 }
+

@@ -55,18 +55,17 @@ function firing(callbacks: readonly Callback[], state: string): Callback[] {
 
 /** Fire what job `id`, just made final, has to fire: its own callbacks and chord once ever, its followers each time. */
 export function finish(scope: FinishScope, id: string): void {
-  const row = scope.sql.finishTake.get({ id }) as (FinishedRow & { callbacks: string | null; chord: string | null }) | undefined;
+  type Final = FinishedRow & { callbacks: string | null; chord: string | null; followers: string | null };
+  const row = scope.sql.finishTake.get({ id }) as Final | undefined;
+  const again = row ? undefined : (scope.sql.finishSkipped.get({ id }) as Final | undefined);
   if (row) {
     fire(scope, id, row, parse<Callback[]>(row.callbacks) ?? [], row.chord === null ? [] : [parse<ChordMember>(row.chord)!]);
-  } else {
-    const again = scope.sql.finishSkipped.get({ id }) as { state: string; callbacks: string | null; chord: string | null } | undefined;
-    if (again) {
-      const skipped = firing(parse<Callback[]>(again.callbacks) ?? [], again.state).length + (again.chord ? 1 : 0);
-      if (skipped > 0) scope.count('callbacks_deduplicated_total', skipped);
-    }
+  } else if (again) {
+    const skipped = firing(parse<Callback[]>(again.callbacks) ?? [], again.state).length + (again.chord ? 1 : 0);
+    if (skipped > 0) scope.count('callbacks_deduplicated_total', skipped);
   }
-  const taken = scope.sql.followersGet.get({ id }) as (FinishedRow & { followers: string }) | undefined;
-  if (taken) {
+  const taken = row ?? again;
+  if (taken?.followers) {
     scope.sql.followersSet.run({ id, followers: null });
     const followers = JSON.parse(taken.followers) as Followers;
     fire(scope, id, taken, followers.callbacks, followers.chords);
@@ -155,11 +154,12 @@ const chordArgs = (results: readonly (string | null)[]) => `[${results.map((r) =
 /**
  * The args of a chord's callback failed with a ChordError, for its dead-letter retry: the
  * members' results as they are now (a member that failed and was retried since counts with its
- * new result), prepended to its own args; null when a member has not succeeded or is gone.
+ * new result), prepended to its own args; null when a member has not succeeded or is gone;
+ * undefined when the job is no chord's callback (it has no chord record).
  */
-export function chordRetryArgs(sql: Statements, chordId: string, argsJson: string): string | null {
+export function chordRetryArgs(sql: Statements, chordId: string, argsJson: string): string | null | undefined {
   const outcomes = sql.chordResults.all({ chord: chordId }) as ChordRow[];
-  if (outcomes.length === 0) return null;
+  if (outcomes.length === 0) return undefined;
   const results: string[] = [];
   for (const o of outcomes) {
     if (o.state === 'SUCCESS') {

@@ -14,7 +14,7 @@ const NAMES = {
   poolNext: 'pool_next', poolAdd: 'pool_add', poolRemove: 'pool_remove', poolRemoveHeld: 'pool_remove_held',
   poolLapsed: 'pool_lapsed', poolFree: 'pool_free', poolDrop: 'pool_drop', poolTake: 'pool_take', poolFirstFree: 'pool_first_free', poolRenew: 'pool_renew',
   poolItems: 'pool_items',
-  historyAppend: 'history_append', progress: 'progress', followersGet: 'followers_get', followersSet: 'followers_set',
+  historyAppend: 'history_append', progress: 'progress', followersSet: 'followers_set',
   workerPut: 'worker_put', workersList: 'workers_list', workersDeleteExpired: 'workers_delete_expired', workerRemove: 'worker_remove',
   tickGet: 'tick_get', tickAdvance: 'tick_advance',
 } as const satisfies Record<string, keyof typeof scripts>;

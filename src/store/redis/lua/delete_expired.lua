@@ -9,5 +9,5 @@ set_store(ARGV[2], ARGV[3])
 local expired = redis.call('ZRANGEBYSCORE', base .. 'kept', '-inf', '(' .. clock(ARGV[1]), 'LIMIT', 0, 1000)
 for _, id in ipairs(expired) do drop_job(base, id) end
 if #expired > 0 then redis.call('ZREM', base .. 'kept', unpack(expired)) end
-flush_counts(base)
+flush_counts()
 return { #expired, outboxed }

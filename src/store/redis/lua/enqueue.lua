@@ -99,13 +99,12 @@ for _, job in ipairs(jobs) do
       zadd(base .. 'scheduled', job.run_at, id)
     end
     out[#out + 1] = 'CREATED'
+    count(base, nil, 'PENDING')
     created = created + 1
   end
 end
 flush_sets()
+flush_counts()
 bump(base, 'duplicates_suppressed_total', suppressed)
-if created > 0 then
-  redis.call('HINCRBY', base .. 'counts', 'PENDING', created)
-  redis.call('PUBLISH', ARGV[2], 'enqueued')
-end
+if created > 0 then redis.call('PUBLISH', ARGV[2], 'enqueued') end
 return { out, holders, outboxed }

@@ -12,5 +12,5 @@ set_store(ARGV[2], ARGV[3])
 for i = 4, #ARGV, 3 do
   follow(base, ARGV[i], ARGV[i + 1] ~= '' and ARGV[i + 1] or nil, ARGV[i + 2] ~= '' and ARGV[i + 2] or nil, now)
 end
-flush_counts(base)
+flush_counts()
 return outboxed

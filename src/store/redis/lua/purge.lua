@@ -15,5 +15,5 @@ for _, id in ipairs(redis.call('ZRANGE', base .. 'scheduled', 0, -1)) do
   n = n + 1
 end
 redis.call('DEL', base .. 'ready', base .. 'scheduled')
-flush_counts(base)
+flush_counts()
 return { n, outboxed }

@@ -31,5 +31,5 @@ for _, id in ipairs(expired) do
 end
 if #expired > 0 then redis.call('ZREM', base .. 'leased', unpack(expired)) end
 if #requeued > 0 then redis.call('PUBLISH', ARGV[2], 'recovered') end
-flush_counts(base)
+flush_counts()
 return { requeued, failed, outboxed }

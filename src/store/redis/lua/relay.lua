@@ -15,5 +15,5 @@ set_store(ARGV[2], ARGV[3])
 local deliveries = {}
 for i = 4, #ARGV do deliveries[#deliveries + 1] = cjson.decode(ARGV[i]) end
 for _, d in ipairs(deliveries) do apply(base, d, now) end
-flush_counts(base)
+flush_counts()
 return outboxed

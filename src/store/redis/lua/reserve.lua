@@ -10,5 +10,5 @@ set_store(ARGV[6], ARGV[7])
 local now = clock(ARGV[1])
 local jobs = take(KEYS[1], now, ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
 flush_sets()
-flush_counts(KEYS[1])
+flush_counts()
 return { jobs, outboxed, now }

@@ -27,5 +27,5 @@ redis.call('ZADD', base .. 'kept', keep, id)
 count(base, state, 'REVOKED')
 finish(base, id, key, 'REVOKED', now)
 redis.call('PUBLISH', ARGV[6], 'revoked')
-flush_counts(base)
+flush_counts()
 return 'REVOKED'

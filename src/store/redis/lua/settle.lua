@@ -79,5 +79,5 @@ local jobs = {}
 local limit = tonumber(ARGV[5])
 if limit > 0 then jobs = take(base, now, ARGV[6], limit, tonumber(ARGV[7]), tonumber(ARGV[4])) end
 flush_sets()
-flush_counts(base)
+flush_counts()
 return { codes, jobs, outboxed, now }

@@ -10,8 +10,7 @@
 --                    cf callbacks fired (set once, ever), par ParentInfo JSON (callback jobs),
 --                    fl followers: {cb = [callback wire], ch = [chord wire]} left by deduplicated
 --                       sends, fired at the next final state (absent: none),
---                    og 'chord' on a chord's callback, cr a failed chord's marks (a JSON array of
---                       the mark texts, by index) on its callback, for its dead-letter retry,
+--                    og 'chord' on a chord's callback,
 --                    pg progress "<at>:<fraction>:<info JSON or empty for null>" (deleted at reserve),
 --                    hi history: earlier deliveries that did not end the job, one DeliveryRecord
 --                       JSON object per line, each ended by "\n" (JSON text never holds a raw
@@ -30,7 +29,8 @@
 --   chord:<cb> HASH  chord member index -> a mark: "S<result JSON>", or "F" and the JSON object
 --                    {m = member id, e = ChordError message} of a member that did not succeed, in the
 --                    slot of the chord's callback <cb>; kept until the callback's job is deleted,
---                    so a mark relayed twice, or sent after the chord completed, changes nothing
+--                    so a mark relayed twice, or sent after the chord completed, changes nothing,
+--                    and a dead-letter retry of a callback failed at birth reads the marks here
 --   outbox     LIST  deliveries (callbacks, chord marks, and under Cluster id releases) bound for
 --                    another slot, made in this slot's transition; RedisStore relays and then
 --                    LREMs each one
@@ -39,7 +39,7 @@
 --   spec      {id, t task, q queue, a args JSON, p priority, md max_deliveries, cb? callbacks wire}
 --   cb        [{on, pr passResult, j spec, jn? join}, ...]
 --   ch        {i index, n size, j spec of the chord's callback}
---   delivery  {k 'cb', j spec, a args JSON, par?, err? (born FAILURE), og? 'chord', cr? marks}
+--   delivery  {k 'cb', j spec, a args JSON, par?, err? (born FAILURE), og? 'chord'}
 --             | {k 'mark', j spec, i, n, v mark} | {k 'unclaim', id, q} (Cluster: an id to release)
 -- Pools live under their own tag `<prefix>:{pool:<name>}:`:
 --   items      ZSET  every item (score 0; listed by name)
@@ -116,19 +116,27 @@ local function ready_member(run_at, seq, id)
   return string.format('%015d:%015d:', tonumber(run_at), tonumber(seq)) .. id
 end
 
--- Job counts per state change as a script goes, written once at its end by flush_counts.
+-- Job counts per slot and state change as a script goes, written once at its end by
+-- flush_counts (a script may change another slot's: a follower fired in the holder's queue).
 local counts = {}
 
--- Move a job's count from one state to another (either may be nil).
+-- Move a job's count from one state to another (either may be nil) in the slot at `base`.
 local function count(base, from, to)
-  if from then counts[from] = (counts[from] or 0) - 1 end
-  if to then counts[to] = (counts[to] or 0) + 1 end
+  local c = counts[base]
+  if not c then
+    c = {}
+    counts[base] = c
+  end
+  if from then c[from] = (c[from] or 0) - 1 end
+  if to then c[to] = (c[to] or 0) + 1 end
 end
 
--- Write the count changes; every script that calls count() ends with this.
-local function flush_counts(base)
-  for state, n in pairs(counts) do
-    if n ~= 0 then redis.call('HINCRBY', base .. 'counts', state, n) end
+-- Write the count changes; every script that creates, moves or deletes jobs ends with this.
+local function flush_counts()
+  for base, c in pairs(counts) do
+    for state, n in pairs(c) do
+      if n ~= 0 then redis.call('HINCRBY', base .. 'counts', state, n) end
+    end
   end
   counts = {}
 end
@@ -264,7 +272,7 @@ end
 -- now, or FAILURE with `err`. Answers false, counting a deduplicated callback, when the id is
 -- stored already, here or (by the registry) in another queue — unless it is the same delivery
 -- relayed twice: its `par` (a callback's parent), or its `og` (a chord's callback), is ours.
-local function insert_job(base, j, args, par, now, err, origin, marks)
+local function insert_job(base, j, args, par, now, err, origin)
   local key = base .. 'job:' .. j.id
   if redis.call('EXISTS', key) == 1 then
     local again = (par and redis.call('HGET', key, 'par') == par) or (origin and redis.call('HGET', key, 'og') == origin)
@@ -280,7 +288,6 @@ local function insert_job(base, j, args, par, now, err, origin, marks)
   local fields = { 't', j.t, 'a', args, 'p', j.p, 'r', now, 'e', now, 'md', j.md, 'sq', seq, 'at', 1 }
   if par then fields[#fields + 1] = 'par'; fields[#fields + 1] = par end
   if origin then fields[#fields + 1] = 'og'; fields[#fields + 1] = origin end
-  if marks then fields[#fields + 1] = 'cr'; fields[#fields + 1] = marks end
   if ids ~= '' then redis.call('HSET', ids, j.id, j.q) end
   if j.cb then fields[#fields + 1] = 'cb'; fields[#fields + 1] = j.cb end
   if err then
@@ -312,17 +319,18 @@ local function chord_mark(base, d, now)
   end
   local size = tonumber(d.n)
   if redis.call('HLEN', record) < size then return end
-  local results, marks, failure = {}, {}, nil
+  local results, failure = {}, nil
   for from = 0, size - 1, 1000 do
     local fields = {}
     for i = from, math.min(from + 999, size - 1) do fields[#fields + 1] = tostring(i) end
     for _, v in ipairs(redis.call('HMGET', record, unpack(fields))) do
       if not v then return end -- an index out of range filled the record, not every member
-      marks[#marks + 1] = cjson.encode(v)
       if string.sub(v, 1, 1) == 'S' then
         results[#results + 1] = #v > 1 and string.sub(v, 2) or 'null'
       elseif not failure then
-        failure = cjson.decode(string.sub(v, 2)).e
+        -- {m, e}; a mark written before it had that shape is the message itself.
+        local readable, mark = pcall(cjson.decode, string.sub(v, 2))
+        failure = (readable and type(mark) == 'table' and type(mark.e) == 'string') and mark.e or string.sub(v, 2)
       end
     end
   end
@@ -330,10 +338,9 @@ local function chord_mark(base, d, now)
   if not failure then
     cb.a = prepend_arg('[' .. table.concat(results, ',') .. ']', d.j.a)
   else
-    -- The marks go with it: a dead-letter retry of the callback runs it with the members' results.
+    -- A dead-letter retry of the callback reads the marks from this record (retry_final.lua).
     cb.a = d.j.a
     cb.err = cjson.encode({ type = 'ChordError', code = 'CHORD_FAILED', message = failure })
-    cb.cr = '[' .. table.concat(marks, ',') .. ']'
   end
   deliver(base, cb, now)
 end
@@ -342,7 +349,7 @@ end
 -- at birth (a chord's, with a ChordError) finishes in turn: its own callbacks fire.
 apply = function(base, d, now)
   if d.k == 'mark' then return chord_mark(base, d, now) end
-  if insert_job(base, d.j, d.a, d.par, now, d.err, d.og, d.cr) and d.err then
+  if insert_job(base, d.j, d.a, d.par, now, d.err, d.og) and d.err then
     finish(base, d.j.id, base .. 'job:' .. d.j.id, 'FAILURE', now)
   end
 end
