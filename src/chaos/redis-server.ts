@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { forgetFolder, kill, removeAtExit, track } from './processes.js';
 
 const run = promisify(execFile);
 
@@ -27,56 +28,6 @@ export const REDIS_CLI = process.env.REDIS_CLI ?? 'redis-cli';
 
 /** How long a server may take to answer PING after its start (AOF reload included). */
 const READY_TIMEOUT_MS = 10_000;
-/** How long SIGTERM may take before the process is killed outright. */
-const EXIT_TIMEOUT_MS = 5_000;
-
-/** Remove `dir` at exit unless {@link forgetFolder} is called first (a server's folder). */
-export function removeAtExit(dir: string): void {
-  folders.add(dir);
-}
-
-/** `dir` was removed by its owner: nothing to do at exit. */
-export function forgetFolder(dir: string): void {
-  folders.delete(dir);
-}
-
-// ---- process bookkeeping: nothing outlives this process ----
-
-const live = new Set<ChildProcess>();
-/** Folders of servers not stopped yet, removed at exit should a caller not stop its server. */
-const folders = new Set<string>();
-let handlersInstalled = false;
-
-function killAll(): void {
-  for (const c of live) c.kill('SIGKILL');
-  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
-}
-
-/** Kill `child` when this process exits or is interrupted. */
-export function track(child: ChildProcess): void {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  process.once('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    // Kill the servers, then die of the same signal as we would have without this handler.
-    process.once(signal, () => {
-      killAll();
-      process.kill(process.pid, signal);
-    });
-  }
-}
-
-/** Resolve when `child` has exited; SIGKILL it when `signal` does not end it within the bound. */
-export async function kill(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill(signal);
-  const timer = setTimeout(() => child.kill('SIGKILL'), EXIT_TIMEOUT_MS);
-  await exited;
-  clearTimeout(timer);
-}
 
 // ---- ports ----
 

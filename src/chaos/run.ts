@@ -17,7 +17,7 @@ import { isFinal, type JobState } from '../states.js';
 import type { Store } from '../store/store.js';
 import { Ledger } from './ledger.js';
 import { prng } from './prng.js';
-import { app as scenario, declined, EXECUTOR_TTL_MS, EXECUTORS, part, pay, total } from './scenario-app.js';
+import { app as scenario, declined, EFFECT_STEPS, executorTtlMs, EXECUTORS, part, pay, total } from './scenario-app.js';
 import { openTarget, type StoreTarget } from './store-target.js';
 import { FAULTS, verdict, type ChaosFacts, type FaultName, type VerdictRow } from './verdict.js';
 import { WorkerSet, type ChaosWorker } from './workers.js';
@@ -50,7 +50,9 @@ export interface ChaosReport {
   seed: number;
   ok: boolean;
   rows: VerdictRow[];
-  faults: Record<FaultName, number>;
+  /** Injections of each fault asked for. */
+  faults: Partial<Record<FaultName, number>>;
+  /** Faults asked for that do not apply to the store, with why. */
   skipped: Partial<Record<FaultName, string>>;
   durationMs: number;
 }
@@ -58,16 +60,12 @@ export interface ChaosReport {
 /** How many executors the pool has (fewer than the slots, so payments wait for one). */
 const EXECUTOR_COUNT = 3;
 
-/** The faults that do not apply to a store, with why. */
-function notApplicable(target: StoreTarget): Partial<Record<FaultName, string>> {
-  const skipped: Partial<Record<FaultName, string>> = {};
-  if (target.engine === 'sqlite') {
-    skipped['clock-skew'] = "SQLite's processes share one machine, so one clock";
-    skipped['store-restart'] = 'SQLite is embedded: there is no server to restart (kill9 covers a crash of its processes)';
-  } else if (!target.server) {
-    skipped['store-restart'] = 'chaos restarts only a store it started itself: pass --store redis';
-  }
-  return skipped;
+/** Why `fault` does not apply to a store, or undefined when it does. */
+function notApplicable(target: StoreTarget, fault: FaultName): string | undefined {
+  if (target.engine === 'sqlite' && fault === 'clock-skew') return "SQLite's processes share one machine, so one clock";
+  if (target.engine === 'sqlite' && fault === 'store-restart') return 'SQLite is embedded: there is no server to restart (kill9 covers a crash of its processes)';
+  if (!target.server && fault === 'store-restart') return 'chaos restarts only a store it started itself: pass --store redis';
+  return undefined;
 }
 
 /** Run the scenario under faults and check it. */
@@ -79,15 +77,20 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   const rand = prng(seed);
   const target = await openTarget(options.store ?? 'sqlite');
-  const skipped = notApplicable(target);
-  const asked = options.faults ?? FAULTS.filter((f) => !skipped[f]);
+  const asked = options.faults ?? FAULTS;
+  const skipped: Partial<Record<FaultName, string>> = {};
+  for (const f of asked) {
+    const why = notApplicable(target, f);
+    if (why !== undefined) skipped[f] = why;
+  }
   const enabled = asked.filter((f) => !skipped[f]);
-  const faults = Object.fromEntries(asked.map((f) => [f, 0])) as Record<FaultName, number>;
+  const faults: Partial<Record<FaultName, number>> = Object.fromEntries(asked.map((f) => [f, 0]));
   const ledgerPath = join(target.dir, 'ledger.db');
   const ledger = new Ledger(ledgerPath);
   scenario.useStore(target.url);
   const workers = new WorkerSet({ storeUrl: target.url, ledgerPath, concurrency: options.concurrency ?? 4, leaseMs });
   const started = performance.now();
+  let over = false;
   try {
     await scenario.pool(EXECUTORS).add(...Array.from({ length: EXECUTOR_COUNT }, (_, i) => `exec-${i + 1}`));
     await Promise.all(Array.from({ length: workerCount }, () => workers.start()));
@@ -98,9 +101,11 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
     const sent: { id: string; amount: number }[] = [];
     const sendWindowMs = durationMs * 0.6;
     const run = seed.toString(36);
+    // Its failure ends the run (below), never as an unhandled rejection; it stops when the run does.
+    let sendFailure: { error: unknown } | undefined;
     const sending = (async () => {
       const batches = Math.min(jobs, 20);
-      for (let b = 0; b < batches; b++) {
+      for (let b = 0; b < batches && !over; b++) {
         const size = Math.floor(((b + 1) * jobs) / batches) - Math.floor((b * jobs) / batches);
         for (let i = 0; i < size; i++) {
           const amount = 100 + sent.length;
@@ -111,7 +116,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
         }
         await sleep(sendWindowMs / batches);
       }
-    })();
+    })().catch((error: unknown) => void (sendFailure = { error }));
 
     // Faults, one after another, until the duration is over.
     const progress = async (phase: 'running' | 'draining') => {
@@ -144,7 +149,7 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
           await target.server!.restart('SIGKILL');
           break;
       }
-      faults[fault]++;
+      faults[fault] = (faults[fault] ?? 0) + 1;
       lastHealed = performance.now();
     };
     // In rounds: each round injects every enabled fault once, in a random order.
@@ -154,12 +159,13 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
       return round.shift()!;
     };
     const faultEveryMs = Math.min(5_000, Math.max(500, durationMs / 10));
-    while (performance.now() - started < durationMs) {
+    while (performance.now() - started < durationMs && !sendFailure) {
       await sleep(faultEveryMs * (0.5 + rand()));
       if (enabled.length > 0 && performance.now() - started < durationMs) await injectOne(next());
       await progress('running');
     }
     await sending;
+    if (sendFailure) throw sendFailure.error;
     await Promise.all(freezes);
 
     // Every job final (bounded): payments, their receipts or refunds, the chord and its callback.
@@ -174,11 +180,12 @@ export async function runChaos(options: ChaosOptions = {}): Promise<ChaosReport>
       await sleep(250);
     }
     await workers.stopAll();
-    const facts = await gather(scenario.store, ledger, sent, chordResult.id, parts);
+    const facts = await gather(scenario.store, ledger, sent, chordResult.id, parts, leaseMs);
     const recoverMs = finished === null ? null : lastHealed === null ? 0 : Math.max(0, finished - lastHealed);
     const { rows, ok } = verdict({ ...facts, faults, skipped, recoverMs, unexpectedExits: workers.unexpectedExits });
     return { store: target.description, seed, ok, rows, faults, skipped, durationMs: Math.round(performance.now() - started) };
   } finally {
+    over = true;
     workers.killAll();
     ledger.close();
     await scenario.close();
@@ -232,8 +239,8 @@ async function allFinal(store: Store, pays: number, chordId: string): Promise<bo
  * The pool's items once every lease a killed or frozen holder left has lapsed and been reclaimed
  * (as any worker's recovery loop would): with no job left, nobody may hold one. Bounded by two TTLs.
  */
-async function itemsOnceLapsedReturn(store: Store) {
-  const deadline = performance.now() + 2 * EXECUTOR_TTL_MS;
+async function itemsOnceLapsedReturn(store: Store, leaseMs: number) {
+  const deadline = performance.now() + 2 * executorTtlMs(leaseMs);
   for (;;) {
     await store.poolsReclaimExpired();
     const items = await store.poolItems(EXECUTORS);
@@ -243,25 +250,35 @@ async function itemsOnceLapsedReturn(store: Store) {
 }
 
 /** What the store and the ledger hold, for the checker. */
-async function gather(store: Store, ledger: Ledger, sent: { id: string; amount: number }[], chordId: string, parts: number):
+async function gather(store: Store, ledger: Ledger, sent: { id: string; amount: number }[], chordId: string, parts: number, leaseMs: number):
   Promise<Omit<ChaosFacts, 'faults' | 'skipped' | 'recoverMs' | 'unexpectedExits'>> {
   const all = await store.jobsList({ limit: 1_000_000 });
   const byId = new Map(all.map((j) => [j.id, j]));
   const callback = byId.get(chordId);
+  const facts = ledger.facts();
+  // The delivery that recorded each effect's step: a later one must have replayed it, not run it.
+  const stepTokens = new Map<string, number>();
+  for (const { kind, job } of facts.requests) {
+    if (stepTokens.has(job)) continue;
+    const step = (await store.jobSteps(job)).find((s) => s.name === EFFECT_STEPS[kind]);
+    if (step) stepTokens.set(job, step.token);
+  }
   return {
     pays: sent.map(({ id, amount }) => {
       const j = byId.get(id);
       return { id, amount, declined: declined(amount), state: (j?.state ?? null) as JobState | null, error: j?.error ?? null };
     }),
+    expectedJobs: 2 * sent.length + parts + 1,
     jobs: all.length,
     notFinal: all.filter((j) => !isFinal(j.state)).map((j) => ({ id: j.id, task: j.task, state: j.state })),
     notices: all.filter((j) => j.task === 'chaos.receipt' || j.task === 'chaos.refund').map((j) => ({ task: j.task, parent: j.parent?.id ?? null })),
     chord: {
-      callbacks: callback ? [{ state: callback.state, result: callback.resultJson === null ? null : JSON.parse(callback.resultJson) }] : [],
+      callback: callback ? { state: callback.state, result: callback.resultJson === null ? null : JSON.parse(callback.resultJson) } : null,
       expected: (parts * (parts - 1)) / 2,
     },
-    ledger: ledger.facts(),
-    poolItems: await itemsOnceLapsedReturn(store),
+    stepTokens,
+    ledger: facts,
+    poolItems: await itemsOnceLapsedReturn(store, leaseMs),
     counters: await store.countersGet(),
   };
 }

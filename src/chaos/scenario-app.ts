@@ -12,8 +12,16 @@ import { Ledger } from './ledger.js';
 
 /** The pool of executors payments hold while they work. */
 export const EXECUTORS = 'chaos-executors';
-/** How long a payment holds its executor unless it releases it first (longer than any payment's work). */
-export const EXECUTOR_TTL_MS = 3_000;
+/**
+ * How long a payment holds its executor unless it releases it first, for workers on a `leaseMs`
+ * lease: longer than any payment's work (at most 400 ms), shorter than a freeze (2.5 leases), so
+ * that a frozen holder outlives its hold and the pool's fencing is put to the test.
+ */
+export const executorTtlMs = (leaseMs: number): number => Math.max(1_000, Math.round(leaseMs * 1.5));
+/** The workers' lease, as the run passes it to them. */
+const workerLeaseMs = (): number => Number(process.env.CONVEYOR_CHAOS_LEASE_MS ?? 2_000);
+/** The step each effect is made in (the checker compares the deliveries that asked for it with the one that recorded it). */
+export const EFFECT_STEPS = { charge: 'charge', receipt: 'send', refund: 'send', total: 'book' } as const;
 /** A payment whose amount ends in 7 is declined (it fails for good, and its refund notice goes out). */
 export const declined = (amount: number): boolean => amount % 10 === 7;
 
@@ -24,12 +32,12 @@ export const app = new Conveyor();
 
 /** A receipt for a payment, sent once per payment (the gateway's key is the payment's id). */
 export const receipt = app.task({ name: 'chaos.receipt', maxDeliveries: 1000 }, async (ctx) => {
-  await ctx.step('send', () => books().receipt('receipt', ctx.parent!.id, ctx.id, ctx.fencingToken));
+  await ctx.step(EFFECT_STEPS.receipt, () => books().receipt('receipt', ctx.parent!.id, ctx.id, ctx.fencingToken));
 });
 
 /** A refund notice for a declined payment, sent once per payment. */
 export const refund = app.task({ name: 'chaos.refund', maxDeliveries: 1000 }, async (ctx) => {
-  await ctx.step('send', () => books().receipt('refund', ctx.parent!.id, ctx.id, ctx.fencingToken));
+  await ctx.step(EFFECT_STEPS.refund, () => books().receipt('refund', ctx.parent!.id, ctx.id, ctx.fencingToken));
 });
 
 /**
@@ -40,9 +48,10 @@ export const pay = app.task(
   { name: 'chaos.pay', maxDeliveries: 1000, link: receipt.s(), linkError: refund.s() },
   async (ctx, amount: number, workMs: number) => {
     if (declined(amount)) throw new PermanentError(`card declined for ${amount}`);
-    const charge = await ctx.step('charge', () => books().charge(ctx.stepKey('charge'), ctx.id, amount, ctx.fencingToken));
-    const executor = await app.pool(EXECUTORS).acquire({ ttl: EXECUTOR_TTL_MS, wait: '60s', holder: `${ctx.id}#${ctx.fencingToken}` });
-    books().held({ pool: EXECUTORS, item: executor.item, token: executor.token, acquiredAt: executor.expiresAt - EXECUTOR_TTL_MS, expiresAt: executor.expiresAt });
+    const charge = await ctx.step(EFFECT_STEPS.charge, () => books().charge(ctx.stepKey(EFFECT_STEPS.charge), ctx.id, amount, ctx.fencingToken));
+    const ttl = executorTtlMs(workerLeaseMs());
+    const executor = await app.pool(EXECUTORS).acquire({ ttl, wait: '60s', holder: `${ctx.id}#${ctx.fencingToken}` });
+    books().held({ pool: EXECUTORS, item: executor.item, token: executor.token, acquiredAt: executor.expiresAt - ttl, expiresAt: executor.expiresAt });
     try {
       await sleep(workMs, undefined, { signal: ctx.signal });
     } finally {
@@ -62,6 +71,6 @@ export const part = app.task({ name: 'chaos.part', maxDeliveries: 1000 }, async 
 /** The chord's callback: books the parts' total once. */
 export const total = app.task({ name: 'chaos.total', maxDeliveries: 1000 }, async (ctx, parts: number[]) => {
   const sum = parts.reduce((a, b) => a + b, 0);
-  await ctx.step('book', () => books().total(ctx.id, sum));
+  await ctx.step(EFFECT_STEPS.total, () => books().total(ctx.id, sum, ctx.fencingToken));
   return sum;
 });

@@ -8,9 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { Cluster, Redis } from 'ioredis';
 import { InvalidArgumentError } from '../errors.js';
 import { parseStoreUrl } from '../store/open.js';
+import { deleteKeys } from './redis-keys.js';
 import { startRedis, type RedisServer } from './redis-server.js';
 
 /** The store a run uses. */
@@ -64,7 +64,7 @@ export async function openTarget(store: string): Promise<StoreTarget> {
   return {
     url, engine: 'redis', description: `${store.replace(/\/\/[^@/]*@/, '//').split('?')[0]} under the key prefix ${prefix}`, dir,
     async remove() {
-      await deleteKeys(location.nodes, location.url, prefix);
+      await deleteKeys(location, `${prefix}:*`);
       removeDir();
     },
   };
@@ -76,23 +76,4 @@ function withPrefix(url: string, prefix: string): string {
   const params = new URLSearchParams(query);
   params.set('prefix', prefix);
   return `${base}?${params.toString()}`;
-}
-
-/** Delete every key under `prefix`, on a Redis or on each master of a Cluster. */
-async function deleteKeys(nodes: { host: string; port: number }[] | undefined, url: string | undefined, prefix: string): Promise<void> {
-  const client = nodes?.length ? new Cluster(nodes) : new Redis(url ?? 'redis://127.0.0.1:6379');
-  client.on('error', () => {});
-  try {
-    const servers = client instanceof Cluster ? client.nodes('master') : [client];
-    for (const server of servers) {
-      let cursor = '0';
-      do {
-        const [next, keys] = await server.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length > 0) await Promise.all(keys.map((k) => server.unlink(k)));
-      } while (cursor !== '0');
-    }
-  } finally {
-    client.disconnect();
-  }
 }

@@ -1,11 +1,13 @@
 /**
  * The worker processes of a chaos run: `conveyor worker` on the scenario app, started, killed,
  * frozen, thawed and replaced by the fault injector. A process that ends without having been
- * told to is recorded, with the end of its output, as an unexpected exit.
+ * told to, or ends a graceful stop with an exit code other than 0, is recorded with the end of
+ * its output as an unexpected exit. None outlives the run's process (processes.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { kill, track } from './processes.js';
 
 /** This module as built (.js) or run from source through tsx (.ts): the sibling files have the same extension. */
 const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -20,8 +22,6 @@ const START_TIMEOUT_MS = 30_000;
 export interface ChaosWorker {
   child: ChildProcess;
   pid: number;
-  /** Its clock's offset from the machine's, in ms (0: not skewed). */
-  skewMs: number;
   /** Frozen by SIGSTOP, not yet thawed. */
   stopped: boolean;
   /** We ended it (or are ending it): its exit is expected. */
@@ -53,13 +53,14 @@ export class WorkerSet {
     const child = spawn(process.execPath, [
       ...node, CLI, 'worker', '--app', SCENARIO, '--store', o.storeUrl, '--concurrency', String(o.concurrency),
       '--lease', `${o.leaseMs}ms`, '--shutdown-grace', '1s', '--loglevel', 'warn', '--log-format', 'json',
-    ], { env: { ...process.env, CONVEYOR_CHAOS_LEDGER: o.ledgerPath, CONVEYOR_SKEW_MS: String(skewMs) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    ], { env: { ...process.env, CONVEYOR_CHAOS_LEDGER: o.ledgerPath, CONVEYOR_CHAOS_LEASE_MS: String(o.leaseMs), CONVEYOR_SKEW_MS: String(skewMs) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    track(child);
     let out = '';
     const keep = (c: Buffer) => (out = (out + c.toString()).slice(-20_000));
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
     const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
-    const worker: ChaosWorker = { child, pid: child.pid!, skewMs, stopped: false, ending: false, output: () => out, exited };
+    const worker: ChaosWorker = { child, pid: child.pid!, stopped: false, ending: false, output: () => out, exited };
     this.live.add(worker);
     void exited.then((how) => {
       this.live.delete(worker);
@@ -95,20 +96,21 @@ export class WorkerSet {
     if (this.live.has(worker)) worker.child.kill('SIGCONT');
   }
 
-  /** Stop a worker gracefully (SIGTERM: running jobs finish within 1 s, or are released). */
-  async stop(worker: ChaosWorker): Promise<number | string> {
+  /**
+   * Stop a worker gracefully (SIGTERM: running jobs finish within 1 s, or are released; killed if
+   * it has not exited within a bound). An exit code other than 0 is recorded as unexpected.
+   */
+  async stop(worker: ChaosWorker): Promise<void> {
     worker.ending = true;
     this.thaw(worker);
-    worker.child.kill('SIGTERM');
-    return worker.exited;
+    await kill(worker.child, 'SIGTERM');
+    const how = await worker.exited;
+    if (how !== 0) this.unexpectedExits.push(`worker pid ${worker.pid} ended its graceful shutdown with ${how}: ${worker.output().slice(-600)}`);
   }
 
-  /** Stop every worker gracefully; an exit code other than 0 is recorded as unexpected. */
+  /** Stop every worker gracefully (see {@link stop}). */
   async stopAll(): Promise<void> {
-    await Promise.all([...this.live].map(async (w) => {
-      const how = await this.stop(w);
-      if (how !== 0) this.unexpectedExits.push(`worker pid ${w.pid} ended its graceful shutdown with ${how}: ${w.output().slice(-600)}`);
-    }));
+    await Promise.all([...this.live].map((w) => this.stop(w)));
   }
 
   /** SIGKILL whatever is left (after a failure of the run itself). */

@@ -31,10 +31,11 @@ export async function chaosCommand(flags: ChaosFlags): Promise<number> {
   const faults = flags.faults?.split(',').map((f) => f.trim()).filter(Boolean) as FaultName[] | undefined;
   const unknown = faults?.find((f) => !FAULTS.includes(f));
   if (unknown !== undefined) throw new InvalidArgumentError(`--faults: unknown fault "${unknown}"; use ${FAULTS.join(', ')}`);
-  const bar = flags.json ? null : startBar('chaos {bar} {value}/{total} payments final | {faults} faults | {phase}', count(flags.jobs, '--jobs', 1), { faults: 0, phase: 'starting' });
+  const jobs = count(flags.jobs, '--jobs', 1);
+  const bar = flags.json ? null : startBar('chaos {bar} {value}/{total} payments final | {faults} faults | {phase}', jobs, { faults: 0, phase: 'starting' });
   const report = await runChaos({
     store: flags.store,
-    jobs: count(flags.jobs, '--jobs', 1),
+    jobs,
     workers: count(flags.workers, '--workers', 1),
     concurrency: count(flags.concurrency, '--concurrency', 1),
     durationMs: toMs(flags.duration, '--duration'),

@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
-import { cli, forgetFolder, freePort, kill, REDIS_CLI, removeAtExit, spawnServer, waitReady, type ServerProcess } from '../../src/chaos/redis-server.js';
+import { forgetFolder, kill, removeAtExit } from '../../src/chaos/processes.js';
+import { deleteKeys as deleteKeysOf } from '../../src/chaos/redis-keys.js';
+import { cli, freePort, REDIS_CLI, spawnServer, waitReady, type ServerProcess } from '../../src/chaos/redis-server.js';
 
 export { cli, freePort, REDIS_CLI, REDIS_SERVER, startRedis, type RedisServer, type RedisServerOptions } from '../../src/chaos/redis-server.js';
 
@@ -55,26 +57,8 @@ export async function assertRedisReachable(url = SHARED_REDIS_URL): Promise<void
   }
 }
 
-/**
- * Delete every key matching a SCAN MATCH pattern (for example `*<prefix>*`) with SCAN + UNLINK;
- * answers how many. Standalone Redis only: a test's private cluster is simply stopped.
- */
-export async function deleteKeys(url: string, match: string): Promise<number> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 2_000 });
-  redis.on('error', () => {});
-  let deleted = 0;
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', match, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) deleted += await redis.unlink(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-  return deleted;
-}
+/** Delete every key matching a SCAN MATCH pattern (for example `*<prefix>*`) on the Redis at `url`; answers how many. */
+export const deleteKeys = (url: string, match: string): Promise<number> => deleteKeysOf({ url }, match);
 
 // ---- a Redis Cluster ----
 
