@@ -65,8 +65,9 @@ describeEngines('graceful shutdown and an outcome being written', (world) => {
     const held = holdCalls(w.store, 'jobsSettleAndReserve');
     const app = new Conveyor({ store: held.store, clock: () => w.clock.now, logger: silent });
     const log = recordingLogger();
+    const gates = { a: deferred(), b: deferred() };
+    let worker: Worker | undefined;
     try {
-      const gates = { a: deferred(), b: deferred() };
       const runs: string[] = [];
       const t = app.task({ name: 't' }, async (_ctx, name: 'a' | 'b') => {
         runs.push(name);
@@ -74,7 +75,7 @@ describeEngines('graceful shutdown and an outcome being written', (world) => {
         return name;
       });
       const [a, b] = [await t.delay('a'), await t.delay('b')];
-      const worker = new Worker(app, { concurrency: 2, logger: log.logger, workerId: 'w1' });
+      worker = new Worker(app, { concurrency: 2, logger: log.logger, workerId: 'w1' });
       worker.start();
       await until('both jobs to start', () => runs.length === 2);
       held.holding(true);
@@ -99,6 +100,12 @@ describeEngines('graceful shutdown and an outcome being written', (world) => {
       }
       assert.deepEqual(worker.counts, { succeeded: 2, failed: 0, retried: 0, released: 0, lost: 0 });
     } finally {
+      // Should an assertion fail halfway, let everything held go, so the worker stops.
+      held.holding(false);
+      while (held.held.length > 0) held.held[0]!.release();
+      gates.a.resolve();
+      gates.b.resolve();
+      await worker?.stop({ grace: 0 });
       keep();
     }
   });

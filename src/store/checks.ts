@@ -16,7 +16,7 @@ import { loneSurrogateAt } from '../text.js';
 import type { Callback, CallbackJob, LeaseRef, NewJob, Settlement } from './store.js';
 
 /** The longest identifier, in UTF-16 code units. */
-export const MAX_NAME_LENGTH = 1024;
+const MAX_NAME_LENGTH = 1024;
 
 function refuseLoneSurrogate(text: string, field: string): void {
   const at = loneSurrogateAt(text);
@@ -122,13 +122,13 @@ export function checkNewJobs(jobs: readonly NewJob[]): void {
 }
 
 /** Check a lease reference (`field.id`, `field.token`). */
-export function checkLease(lease: LeaseRef, field: string): void {
+function checkLease(lease: LeaseRef, field: string): void {
   checkName(lease.id, `${field}.id`);
   checkInteger(lease.token, `${field}.token`, 0);
 }
 
 /** Check an error record a settlement writes. */
-export function checkErrorInfo(error: ErrorInfo, field: string): void {
+function checkErrorInfo(error: ErrorInfo, field: string): void {
   checkText(error.type, `${field}.type`);
   checkText(error.message, `${field}.message`);
   if (error.stack !== undefined) checkText(error.stack, `${field}.stack`);
@@ -203,10 +203,17 @@ export function checkPoolAcquire(params: { pool: string; holder: string; ttlMs: 
   checkInteger(params.ttlMs, 'ttlMs', 1);
 }
 
-/** Check a pool lease reference (release, renew). */
+/** Check a pool lease reference (release). */
 export function checkPoolLease(params: { pool: string; item: string; token: number }): void {
-  checkPool(params.pool, [params.item]);
+  checkPool(params.pool);
+  checkName(params.item, 'item');
   checkInteger(params.token, 'token', 0);
+}
+
+/** Check a pool lease's renewal. */
+export function checkPoolRenew(params: { pool: string; item: string; token: number; ttlMs: number }): void {
+  checkPoolLease(params);
+  checkInteger(params.ttlMs, 'ttlMs', 1);
 }
 
 /** Check a worker's heartbeat. */

@@ -5,15 +5,10 @@
  * exists and is not final, and for `ttlMs` after `finishedAt` once final (see `jobsEnqueue`).
  */
 import assert from 'node:assert/strict';
-import type { Idempotency, NewJob } from '../../src/store/store.js';
-import { DAY, HOUR, LEASE_MS, SECOND, T0, complete, counters, fail, newJob, pendingRecord, retry, type TestFn } from './harness.js';
+import type { NewJob } from '../../src/store/store.js';
+import { DAY, HOUR, LEASE_MS, SECOND, T0, complete, counters, fail, keyed, newJob, pendingRecord, retry, type TestFn } from './harness.js';
 
 /** The overrides of a job that dedups on `key`. */
-const keyed = (key: string, ttlMs: number | null = null, more: Partial<NewJob> = {}): Partial<NewJob> => ({
-  idempotency: { key, ttlMs } satisfies Idempotency,
-  ...more,
-});
-
 function heldTests(test: TestFn): void {
   test('dedup: a held key answers the holder id, created:false, and stores nothing', async (h) => {
     const holder = newJob(keyed('order-42'));

@@ -236,6 +236,12 @@ export function descendingIds(count: number, prefix = 'job'): string[] {
   return Array.from({ length: count }, (_, i) => `${prefix}-${String(count - i).padStart(4, '0')}-${randomUUID()}`);
 }
 
+/** A job's fields sending it under idempotency key `key` (held `ttlMs` after its final state; null: released there). */
+export const keyed = (key: string, ttlMs: number | null = null, more: Partial<NewJob> = {}): Partial<NewJob> => ({
+  idempotency: { key, ttlMs },
+  ...more,
+});
+
 /** An error as a worker would store it, with every optional field set. */
 export function sampleError(message = 'connection reset'): ErrorInfo {
   return { type: 'NetworkError', message, stack: `NetworkError: ${message}\n    at send (smtp.ts:10:5)`, code: 'ECONNRESET' };

@@ -358,8 +358,7 @@ export class RedisStore implements Store {
   }
 
   async poolRenew(params: { pool: string; item: string; token: number; ttlMs: number }): Promise<number | null> {
-    checks.checkPoolLease(params);
-    checks.checkInteger(params.ttlMs, 'ttlMs', 1);
+    checks.checkPoolRenew(params);
     return this.#pools.renew(params.pool, params.item, params.token, params.ttlMs);
   }
 

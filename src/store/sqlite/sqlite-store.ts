@@ -347,8 +347,7 @@ export class SqliteStore implements Store {
   }
 
   async poolRenew(params: { pool: string; item: string; token: number; ttlMs: number }): Promise<number | null> {
-    checks.checkPoolLease(params);
-    checks.checkInteger(params.ttlMs, 'ttlMs', 1);
+    checks.checkPoolRenew(params);
     const now = this.#now();
     return this.#write(() => pools.poolRenew(this.#sql, params, now));
   }

@@ -80,14 +80,15 @@ end
 
 -- The store's key prefix and its id registry, set once by each script that creates, finishes
 -- or deletes jobs (set_store): a callback bound for another queue needs that queue's base and
--- wake channel, and a job created or deleted updates the registry.
-local prefix = ''
+-- wake channel, and a job created or deleted updates the registry. Both are nil until then, so
+-- that a script which forgets set_store fails at once instead of taking the Cluster's path.
+local prefix = nil
 -- The id registry, a HASH id -> queue of every stored job, so that an id is unique in the whole
 -- store and not only in its queue: `<prefix>:ids` on a single Redis, which any script reaches.
 -- '' under Cluster, where the registry lives in slots of its own (redis-ids.ts): the adapter
 -- claims an id there before its job is created, and a deleted job leaves an `unclaim` delivery
 -- in its slot's outbox.
-local ids = ''
+local ids = nil
 -- Deliveries this script left in its slot's outbox, for the adapter to relay.
 local outboxed = 0
 
@@ -207,7 +208,7 @@ local HISTORY_MAX = 50
 
 -- Append the current delivery of the job at `key` to its history (field `hi`), before the
 -- transition that ends the delivery without ending the job (retry, lost lease, release). Built
--- as text: `err` (the user's error JSON) is spliced in unchanged. `now` is the ARGV text.
+-- as text: `err` (the user's error JSON) is spliced in unchanged; `now` is the script's clock reading.
 local function history_append(key, token, attempt, now, outcome, err)
   local g = redis.call('HMGET', key, 'w', 'st', 'hi')
   local entry = '{"token":' .. token .. ',"attempt":' .. attempt .. ',"worker":' .. (g[1] and cjson.encode(g[1]) or 'null') ..
