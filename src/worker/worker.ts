@@ -19,7 +19,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { ReservedJob, Settlement, Store, WriteOutcome } from '../store/store.js';
 import { IntervalLoop } from './interval-loop.js';
 import type { WorkerMetrics } from './metrics.js';
-import { runJob, type RunningJob } from './run-job.js';
+import { runJob, type RunningJob } from '../runtime/run-job.js';
 
 /** Options of a worker. */
 export interface WorkerOptions {
