@@ -91,6 +91,14 @@ export class Conveyor implements TaskSender, CanvasSender {
     return this.#store;
   }
 
+  /**
+   * The URL another thread or process can open this app's store from (the worker's lease thread,
+   * a pool's children); undefined when the store was given as an object or a test clock is set.
+   */
+  get storeUrl(): string | undefined {
+    return this.#givenStore || this.#clock ? undefined : this.#storeUrl;
+  }
+
   /** The queue of tasks that do not name one. */
   get defaultQueue(): string {
     return this.#defaults.queue;

@@ -190,7 +190,7 @@ export function localSteps(): StepRecorder {
 }
 
 /** Steps in the store, fenced by one delivery's token; a loss calls `lost` and throws LeaseLostError. */
-export function storeSteps(store: Store, id: string, token: number, lost: (reason: LossReason, terminate: boolean) => void): StepRecorder {
+export function storeSteps(store: Pick<Store, 'jobStepGet' | 'jobStepPut'>, id: string, token: number, lost: (reason: LossReason, terminate: boolean) => void): StepRecorder {
   const check = <T extends { ok: boolean }>(outcome: T | { ok: false; reason: LossReason; terminate: boolean }): T => {
     if (outcome.ok) return outcome as T;
     const { reason, terminate } = outcome as { reason: LossReason; terminate: boolean };

@@ -80,6 +80,18 @@ export class TimeLimitExceededError extends ConveyorError {
   }
 }
 
+/**
+ * A task ran longer than its `softTimeLimit`: its `ctx.signal` is aborted with this error so it
+ * can clean up and stop; past `timeLimit` it is stopped whatever it does (Celery's
+ * SoftTimeLimitExceeded).
+ */
+export class SoftTimeLimitExceededError extends ConveyorError {
+  override readonly code = 'SOFT_TIME_LIMIT_EXCEEDED';
+  constructor(readonly limitMs: number) {
+    super(`task exceeded its soft time limit of ${limitMs} ms`);
+  }
+}
+
 /** The job was revoked; thrown into `ctx.signal` when revoked with `terminate: true`. */
 export class RevokedError extends ConveyorError {
   override readonly code = 'REVOKED';

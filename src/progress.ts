@@ -138,7 +138,7 @@ export function localProgress(): ProgressReporter {
 }
 
 /** Writes to the store, fenced by one delivery's token; a loss calls `lost` and throws LeaseLostError. */
-export function storeProgress(store: Store, id: string, token: number, lost: (reason: LossReason, terminate: boolean) => void): ProgressWrite {
+export function storeProgress(store: Pick<Store, 'jobProgress'>, id: string, token: number, lost: (reason: LossReason, terminate: boolean) => void): ProgressWrite {
   return async (fraction, infoJson) => {
     const outcome = await store.jobProgress({ id, token, fraction, infoJson });
     if (outcome.ok) return;

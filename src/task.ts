@@ -41,8 +41,18 @@ export interface TaskOptions {
    * @example { on: [NetworkError], max: 5, backoff: { base: '2s', max: '10m', jitter: true } }
    */
   retry?: RetryPolicy;
-  /** Abort `ctx.signal` and fail the attempt with TimeLimitExceededError after this long. */
+  /**
+   * Stop the attempt after this long and fail it with TimeLimitExceededError (retry rules
+   * apply). In the `threads` and `processes` pools the handler is stopped whatever it does: its
+   * thread or process is terminated and replaced. In `inline` its `ctx.signal` is aborted and
+   * the attempt fails, but code that ignores the signal runs on (nothing can stop it there).
+   */
   timeLimit?: Duration;
+  /**
+   * Abort `ctx.signal` with SoftTimeLimitExceededError after this long, so the handler can clean
+   * up and stop before `timeLimit` stops it (Celery's `soft_time_limit`). Shorter than `timeLimit`.
+   */
+  softTimeLimit?: Duration;
   /** Lost deliveries of one attempt (its worker died) before the job fails with WorkerLostError. @default the app's, else 5 */
   maxDeliveries?: number;
   /** Keep the state but not the result. @default false */
@@ -81,6 +91,7 @@ export interface ResolvedTaskOptions {
   /** Whether errors retry automatically (the task declared `retry`). */
   autoRetry: boolean;
   timeLimitMs: number | undefined;
+  softTimeLimitMs: number | undefined;
   ignoreResult: boolean;
   resultTtlMs: number;
   onFailure: TaskOptions['onFailure'];
@@ -104,6 +115,15 @@ export interface TaskDefaults {
   maxPayloadBytes: number;
 }
 
+function timeLimits(options: TaskOptions, field: string): Pick<ResolvedTaskOptions, 'timeLimitMs' | 'softTimeLimitMs'> {
+  const timeLimitMs = options.timeLimit === undefined ? undefined : toMs(options.timeLimit, `${field}: timeLimit`);
+  const softTimeLimitMs = options.softTimeLimit === undefined ? undefined : toMs(options.softTimeLimit, `${field}: softTimeLimit`);
+  if (softTimeLimitMs !== undefined && timeLimitMs !== undefined && softTimeLimitMs >= timeLimitMs) {
+    throw new InvalidArgumentError(`${field}: softTimeLimit (${softTimeLimitMs} ms) must be shorter than timeLimit (${timeLimitMs} ms), or the soft limit never fires`);
+  }
+  return { timeLimitMs, softTimeLimitMs };
+}
+
 export function resolveTaskOptions(options: TaskOptions, defaults: TaskDefaults): ResolvedTaskOptions {
   const field = `task "${options.name}"`;
   const maxDeliveries = options.maxDeliveries ?? defaults.maxDeliveries;
@@ -114,7 +134,7 @@ export function resolveTaskOptions(options: TaskOptions, defaults: TaskDefaults)
     name: options.name,
     retry: resolveRetry(options.retry, `${field}: retry`),
     autoRetry: options.retry !== undefined,
-    timeLimitMs: options.timeLimit === undefined ? undefined : toMs(options.timeLimit, `${field}: timeLimit`),
+    ...timeLimits(options, field),
     ignoreResult: options.ignoreResult ?? false,
     resultTtlMs: options.resultTtl === undefined ? defaults.resultTtlMs : toMs(options.resultTtl, `${field}: resultTtl`),
     onFailure: options.onFailure,

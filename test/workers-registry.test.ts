@@ -41,6 +41,7 @@ describeEngines('worker registry', (world) => {
       assert.deepEqual(await w.store.workersList(), [{
         id: 'w1', hostname: os.hostname(), pid: process.pid, queues: ['default'], concurrency: 3, startedAt: T0, lastSeenAt: T0,
         active: [{ id: r.id, task: 'hold', startedAt: T0 }], counts: { succeeded: 0, failed: 0, retried: 0, released: 0, lost: 0 },
+        pool: { kind: 'inline', children: [], recycled: 0, crashed: 0, blocked: { count: 0, seconds: 0 } },
       }]);
       await quick.delay();
       gate.resolve();

@@ -4,6 +4,7 @@ import { PinoPretty } from 'pino-pretty';
 import { toMs } from '../duration.js';
 import { InvalidArgumentError } from '../errors.js';
 import { Beat } from '../scheduler/beat.js';
+import { POOL_KINDS, type PoolKind } from '../runtime/runner.js';
 import { MetricsServer, WorkerMetrics } from '../worker/metrics.js';
 import { Worker } from '../worker/worker.js';
 import { resolveApp, type StoreFlags } from './load-app.js';
@@ -12,6 +13,9 @@ import { VERSION } from './version.js';
 export interface WorkerFlags extends StoreFlags {
   queues?: string;
   concurrency: string;
+  pool: string;
+  maxTasksPerChild?: string;
+  maxMemoryPerChild?: string;
   lease: string;
   shutdownGrace: string;
   loglevel: string;
@@ -30,6 +34,10 @@ export async function workerCommand(flags: WorkerFlags): Promise<void> {
   if (!LEVELS.includes(level)) throw new InvalidArgumentError(`--loglevel must be one of ${LEVELS.join(', ')}, got "${flags.loglevel}"`);
   const concurrency = Number(flags.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new InvalidArgumentError(`--concurrency must be an integer >= 1, got "${flags.concurrency}"`);
+  const pool = flags.pool as PoolKind;
+  if (!POOL_KINDS.includes(pool)) throw new InvalidArgumentError(`--pool must be one of ${POOL_KINDS.join(', ')}, got "${flags.pool}"`);
+  const maxTasksPerChild = positiveInteger(flags.maxTasksPerChild, '--max-tasks-per-child');
+  const maxMemoryPerChild = positiveInteger(flags.maxMemoryPerChild, '--max-memory-per-child');
   const app = await resolveApp(flags);
   const queues = flags.queues?.split(',').map((q) => q.trim()).filter(Boolean);
   const metricsPort = flags.metricsPort === undefined ? undefined : Number(flags.metricsPort);
@@ -39,6 +47,10 @@ export async function workerCommand(flags: WorkerFlags): Promise<void> {
     metrics,
     queues,
     concurrency,
+    pool,
+    appModule: flags.app,
+    maxTasksPerChild,
+    maxMemoryPerChild,
     lease: toMs(flags.lease, '--lease'),
     shutdownGrace: toMs(flags.shutdownGrace, '--shutdown-grace'),
     logger: workerLogger(level, flags.logFormat ?? (process.stderr.isTTY ? 'pretty' : 'json')),
@@ -58,11 +70,12 @@ export async function workerCommand(flags: WorkerFlags): Promise<void> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  // The banner says the worker is up: print it only once a signal would stop it gracefully.
+  // The banner says the worker is up: print it only once a signal would stop it gracefully,
+  // and the pool's children have loaded the app.
+  await worker.start();
   process.stdout.write(banner(worker, app.store.description, [...app.tasks.keys()]));
   if (metricsAt !== undefined) process.stdout.write(` [metrics] http://localhost:${metricsAt}/metrics\n\n`);
   if (beat) process.stdout.write(` [beat] ${app.schedules.size} schedule(s): ${[...app.schedules.values()].map((s) => `${s.name} (${s.describe()})`).join(', ') || 'none registered'}\n\n`);
-  worker.start();
   beat?.start();
 }
 
@@ -73,14 +86,27 @@ export function workerLogger(level: string, format: string): Logger {
   return pino({ level, base: undefined }, PinoPretty({ destination: 2, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'job,jobs', singleLine: true }));
 }
 
+function positiveInteger(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${flag} must be an integer >= 1, got "${value}"`);
+  return n;
+}
+
+function poolText(worker: Worker): string {
+  const info = worker.poolInfo();
+  if (info.kind === 'inline') return 'inline: on the event loop';
+  return `${info.kind}: ${info.children.length} ${info.kind}, ${info.kind === 'threads' ? 'thread ids' : 'pids'} ${info.children.map((c) => c.pid).join(', ')}`;
+}
+
 function banner(worker: Worker, store: string, tasks: string[]): string {
   const lines = [
     '',
     ` -------------- conveyor@${VERSION} worker ${worker.id}`,
     ` ---- ****  --- store:       ${store}`,
     ` --- *    *  -- queues:      ${worker.queues.join(', ')}`,
-    ` ---- ****  --- concurrency: ${worker.concurrency}`,
-    ` -------------- lease:       ${worker.leaseMs / 1000}s`,
+    ` ---- ****  --- concurrency: ${worker.concurrency} (${poolText(worker)})`,
+    ` -------------- lease:       ${worker.leaseMs / 1000}s, renewed from the ${worker.leasesRenewedFrom}`,
     '',
     ' [tasks]',
     ...(tasks.length ? tasks.sort().map((t) => `   . ${t}`) : ['   (none registered)']),

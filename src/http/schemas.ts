@@ -178,6 +178,17 @@ export const WorkerInfoSchema = component('WorkerInfo', 'A live worker, from its
   lastSeenAt: epochMs,
   active: z.array(z.object({ id: z.string(), task: z.string(), startedAt: epochMs })),
   counts: z.record(z.string(), z.number()),
+  pool: z.object({
+    kind: z.enum(['inline', 'threads', 'processes']).describe('where its handlers run (conveyor worker --pool)'),
+    children: z.array(z.object({
+      slot: z.number().int(), pid: z.number().int().describe('process id, or thread id'),
+      job: z.object({ id: z.string(), task: z.string() }).nullable().describe('the job it runs now'),
+      jobs: z.number().int().describe('jobs it ran since it started'), memoryMb: z.number().describe('after its last job: resident set of a process, heap of a thread'),
+    })),
+    recycled: z.number().int().describe('children replaced after --max-tasks-per-child or --max-memory-per-child'),
+    crashed: z.number().int().describe('children that died running a job, or were stopped by a time limit or a revoke'),
+    blocked: z.object({ count: z.number().int(), seconds: z.number() }).optional().describe('inline: blocks of the event loop past the threshold'),
+  }).optional().describe('absent for workers older than pools'),
 }));
 
 export const WorkerListSchema = component('WorkerList', 'Workers whose heartbeat has not expired.', z.object({ workers: z.array(WorkerInfoSchema) }));

@@ -277,6 +277,38 @@ export interface WorkerInfo {
   active: { id: string; task: string; startedAt: number }[];
   /** Jobs it settled since it started, by outcome (succeeded, failed, retried, released, lost). */
   counts: Record<string, number>;
+  /** Where it runs handlers; absent in records of workers older than pools. */
+  pool?: WorkerPoolInfo;
+}
+
+/** Where a worker runs handlers (`conveyor worker --pool`). */
+export type PoolKind = 'inline' | 'threads' | 'processes';
+
+/** A worker's pool, as its registration shows it. */
+export interface WorkerPoolInfo {
+  kind: PoolKind;
+  /** Its children (threads or processes; none inline). */
+  children: PoolChildInfo[];
+  /** Children replaced after their task or memory limit (--max-tasks-per-child, --max-memory-per-child). */
+  recycled: number;
+  /** Children that died running a job (crash, exit, out of memory) or were stopped by a time limit or a revoke. */
+  crashed: number;
+  /** Inline: how often the event loop was blocked past the threshold, and for how long in all (seconds). */
+  blocked?: { count: number; seconds: number };
+}
+
+/** One child of a pool. */
+export interface PoolChildInfo {
+  /** 1-based slot number; a replacement keeps the number of the child it replaced. */
+  slot: number;
+  /** Process id (processes) or thread id (threads). */
+  pid: number;
+  /** The job it runs now. */
+  job: { id: string; task: string } | null;
+  /** Jobs it ran since it started. */
+  jobs: number;
+  /** Its memory after its last job, in MB (resident set of a process; heap of a thread). */
+  memoryMb: number;
 }
 
 /** A step result recorded by `ctx.step`. */

@@ -2,7 +2,10 @@
  * The one shape of every background loop: `start()`, `stop()`, and `runOnce()` for tests.
  * Ticks never overlap: the next is scheduled when the previous one ends.
  */
-import type { Logger } from 'pino';
+/** What a loop logs with: its failed ticks. */
+export interface LoopLogger {
+  error(obj: object, msg: string): void;
+}
 
 export class IntervalLoop {
   #timer: NodeJS.Timeout | undefined;
@@ -17,7 +20,7 @@ export class IntervalLoop {
     readonly name: string,
     readonly everyMs: number,
     readonly tick: () => Promise<void>,
-    readonly logger: Logger,
+    readonly logger: LoopLogger,
     readonly jitter = 0,
   ) {}
 

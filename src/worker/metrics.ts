@@ -7,6 +7,12 @@
  * - job_run_seconds{task}              time from a job's start in this worker to its handler's end
  * - lease_losses_total{task,reason}    outcomes refused because the lease was gone: stale, revoked, final, missing
  * - jobs_running                       jobs this process holds now (read at scrape time)
+ * - event_loop_blocked_seconds{task}   blocks of an inline worker's event loop past its threshold,
+ *                                      by the task that blocked it ('' when not known)
+ * - pool_children                      children of thread and process pools now (read at scrape time)
+ * - pool_children_recycled_total       children replaced after their task or memory limit
+ * - pool_children_crashed_total        children that died running a job, or were stopped by a
+ *                                      time limit or a revoke
  *
  * The hot path (one settled job) costs a map lookup, a counter increment and a histogram
  * observation: label children are bound once per task and outcome, not hashed per job.
@@ -15,7 +21,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import type { Counter, Histogram, Registry } from 'prom-client';
-import type { LossReason } from '../store/store.js';
+import type { LossReason, WorkerPoolInfo } from '../store/store.js';
 
 /**
  * prom-client, loaded by the first WorkerMetrics rather than with the package: loading it (like
@@ -44,9 +50,10 @@ export interface WorkerMetricsOptions {
 
 const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
-/** What the running-jobs gauge reads: a worker's held jobs. */
+/** What the gauges read at scrape time: a worker's held jobs and its pool. */
 interface Tracked {
   readonly active: number;
+  poolInfo(): WorkerPoolInfo;
 }
 
 /** The metrics of the workers of one process; pass it to each `new Worker(app, { metrics })`. */
@@ -55,6 +62,7 @@ export class WorkerMetrics {
   readonly #settled: Counter<'task' | 'outcome'>;
   readonly #runSeconds: Histogram<'task'>;
   readonly #leaseLosses: Counter<'task' | 'reason'>;
+  readonly #blocked: Histogram<'task'>;
   readonly #workers = new Set<Tracked>();
   /** Bound label children by `task\0outcome`, so a settled job does not hash its labels. */
   readonly #bound = new Map<string, { settled: Counter.Internal; run: Histogram.Internal<'task'> }>();
@@ -66,7 +74,16 @@ export class WorkerMetrics {
     this.#settled = new Counter({ name: 'conveyor_worker_jobs_settled_total', help: 'Job deliveries settled by this worker process, by task and outcome', labelNames: ['task', 'outcome'], registers });
     this.#runSeconds = new Histogram({ name: 'conveyor_worker_job_run_seconds', help: 'Run time of job deliveries in this worker process, from start to the end of the handler', labelNames: ['task'], buckets: options.buckets ?? DEFAULT_BUCKETS, registers });
     this.#leaseLosses = new Counter({ name: 'conveyor_worker_lease_losses_total', help: 'Outcomes refused because the delivery had lost its lease (stale, revoked, final, missing)', labelNames: ['task', 'reason'], registers });
+    this.#blocked = new Histogram({ name: 'conveyor_worker_event_loop_blocked_seconds', help: 'Blocks of an inline worker\'s event loop past its threshold, by the task that blocked it (empty when not known)', labelNames: ['task'], buckets: [0.5, 1, 2.5, 5, 10, 30, 60, 300], registers });
     const workers = this.#workers;
+    const pools = (): WorkerPoolInfo[] => [...workers].map((w) => w.poolInfo());
+    new Gauge({ name: 'conveyor_worker_pool_children', help: 'Children (threads or processes) of this process\'s worker pools', registers, collect() { this.set(pools().reduce((n, p) => n + p.children.length, 0)); } });
+    for (const [name, help, field] of [
+      ['conveyor_worker_pool_children_recycled_total', 'Pool children replaced after their task or memory limit', 'recycled'],
+      ['conveyor_worker_pool_children_crashed_total', 'Pool children that died running a job, or were stopped by a time limit or a revoke', 'crashed'],
+    ] as const) {
+      new Counter({ name, help, registers, collect() { this.reset(); this.inc(pools().reduce((n, p) => n + p[field], 0)); } });
+    }
     new Gauge({
       name: 'conveyor_worker_jobs_running', help: 'Jobs this worker process holds now', registers,
       collect() {
@@ -98,6 +115,11 @@ export class WorkerMetrics {
     bound.settled.inc();
     if (seconds !== null) bound.run.observe(seconds);
     if (outcome === 'lost') this.#leaseLosses.labels(task, lost ?? 'stale').inc();
+  }
+
+  /** The event loop was blocked for `seconds` by a job of `task` ('' when not known). */
+  loopBlocked(task: string, seconds: number): void {
+    this.#blocked.labels(task).observe(seconds);
   }
 
   /** The metrics in Prometheus' text format. */

@@ -6,8 +6,10 @@
  * - slot       one unit of concurrency; a reserved job holds one from reserve to settle.
  * - outbox     outcomes of finished jobs not yet written; flushed in one store transition, so a
  *              burst of short jobs costs one write, not one each.
- * - heartbeat  the loop that renews leases and learns of revokes and lost leases.
- * - recovery   the loop that returns jobs whose lease lapsed (a dead worker's) to their queue.
+ * - pool       where handlers run: inline, threads or processes (the Runner seam, runtime/runner.ts).
+ * - leases     renewed by the lease keeper where user code cannot block it (lease-keeper.ts), which
+ *              also tells of revokes and lost leases and keeps the worker registered.
+ * - maintenance  recovery of lapsed leases and the reconcile loops (maintenance.ts).
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
@@ -16,17 +18,46 @@ import { pino, type Logger } from 'pino';
 import type { Conveyor } from '../app.js';
 import { toMs, type Duration } from '../duration.js';
 import { InvalidArgumentError } from '../errors.js';
-import type { ReservedJob, Settlement, Store, WriteOutcome } from '../store/store.js';
+import { ChildPool } from '../runtime/child-pool.js';
+import { InlineRunner } from '../runtime/inline-runner.js';
+import { POOL_KINDS, type PoolKind, type Runner } from '../runtime/runner.js';
+import type { RunningJob } from '../runtime/run-job.js';
+import type { LeaseRef, LossReason, ReservedJob, Settlement, Store, WorkerPoolInfo, WriteOutcome } from '../store/store.js';
 import { IntervalLoop } from './interval-loop.js';
+import { LeaseKeeper, leaseKey, type LeaseEvents, type Leases, type WorkerRecord } from './lease-keeper.js';
+import { LeaseThread, type Reserver } from './lease-thread.js';
+import { LoopMonitor, type LoopBlock } from './loop-monitor.js';
+import { Maintenance } from './maintenance.js';
 import type { WorkerMetrics } from './metrics.js';
-import { runJob, type RunningJob } from '../runtime/run-job.js';
 
 /** Options of a worker. */
 export interface WorkerOptions {
   /** Queues to take jobs from. @default the app's default queue and every queue its tasks use */
   queues?: readonly string[];
-  /** Jobs run at once. @default 10 */
+  /** Jobs run at once; in `threads` and `processes`, the number of children. @default 10 */
   concurrency?: number;
+  /**
+   * Where handlers run (Celery's `-P`): `inline` on this event loop, `threads` (worker_threads)
+   * or `processes` (child processes), one child per slot. Choose `threads` or `processes` for
+   * CPU-bound handlers, or to have `timeLimit` stop code that ignores `ctx.signal`.
+   * @default 'inline'
+   */
+  pool?: PoolKind;
+  /**
+   * The module that exports the app, for `threads` and `processes`: each child loads it itself
+   * (a handler is a function; it cannot be sent to a child). The CLI passes `--app`.
+   * @example new Worker(app, { pool: 'processes', appModule: new URL('./tasks.js', import.meta.url).pathname })
+   */
+  appModule?: string;
+  /** Replace a child after it ran this many jobs (Celery's `--max-tasks-per-child`). @default no limit */
+  maxTasksPerChild?: number;
+  /**
+   * Replace a child whose memory is above this many MB after a job (Celery's
+   * `--max-memory-per-child`, in MB): a process's resident set, a thread's heap. @default no limit
+   */
+  maxMemoryPerChild?: number;
+  /** Report (log, metrics) a block of the event loop this long or longer (inline). @default '1s' */
+  blockedThreshold?: Duration;
   /** How long a reservation lasts without renewal; a dead worker's jobs return after it. @default '30s' */
   lease?: Duration;
   /** How long a graceful shutdown waits for running jobs before releasing them. @default '30s' */
@@ -81,14 +112,20 @@ export class Worker {
   readonly logger: Logger;
   readonly #app: Conveyor;
   readonly #store: Store;
-  readonly #slots = new Set<Slot>();
+  readonly pool: PoolKind;
+  /** Slots by their delivery (lease key). */
+  readonly #slots = new Map<string, Slot>();
   #outbox: { slot: Slot; settlement: Settlement }[] = [];
   readonly #graceMs: number;
   readonly #pollMs: number;
-  readonly #heartbeat: IntervalLoop;
-  readonly #recovery: IntervalLoop;
-  /** One loop per reconcile registered on the app. */
-  readonly #reconcile: IntervalLoop[];
+  readonly #runner: Runner;
+  readonly #leases: Leases;
+  /** Who makes reservations: the lease thread (it holds new leases at once), or the store. */
+  readonly #reserver: Reserver;
+  /** Refreshes what the lease keeper registers (the keeper writes it on its own beat). */
+  readonly #describe: IntervalLoop;
+  readonly #maintenance: Maintenance;
+  readonly #monitor: LoopMonitor | undefined;
   #kick: (() => void) | undefined;
   #stopping = false;
   /**
@@ -104,15 +141,13 @@ export class Worker {
   /** The last reserve brought fewer jobs than asked: wait for a change before asking again. */
   #storeDry = false;
   #loop: Promise<void> | undefined;
+  #started: Promise<void> | undefined;
   /** Jobs settled since start, by outcome. */
   readonly counts = { succeeded: 0, failed: 0, retried: 0, released: 0, lost: 0 };
   readonly #metrics: WorkerMetrics | undefined;
   #untrack: (() => void) | undefined;
   /** When start() was called (app clock), for the worker registry. */
   #startedAt = 0;
-  readonly #registryTtlMs: number;
-  #registryFailing = false;
-  #firstRegister: Promise<void> | undefined;
 
   constructor(app: Conveyor, options: WorkerOptions = {}) {
     this.#app = app;
@@ -131,12 +166,50 @@ export class Worker {
     this.#pollMs = toMs(options.pollInterval ?? 1000, 'pollInterval');
     const heartbeatMs = options.heartbeatInterval === undefined ? Math.min(this.leaseMs / 3, 1000) : toMs(options.heartbeatInterval, 'heartbeatInterval');
     const recoveryMs = options.recoveryInterval === undefined ? Math.min(this.leaseMs / 2, 5000) : toMs(options.recoveryInterval, 'recoveryInterval');
-    this.#heartbeat = new IntervalLoop('heartbeat', heartbeatMs, () => this.#beat(), this.logger);
-    this.#registryTtlMs = Math.max(3 * heartbeatMs, 3000);
     this.#metrics = options.metrics;
     this.#untrack = options.metrics?.track(this);
-    this.#recovery = new IntervalLoop('recovery', recoveryMs, () => this.#recover(), this.logger, 0.2);
-    this.#reconcile = [...app.reconcilers.values()].map((r) => new IntervalLoop(`reconcile:${r.name}`, r.everyMs, async () => void (await r.tick()), this.logger, 0.1));
+    this.pool = options.pool ?? 'inline';
+    if (!POOL_KINDS.includes(this.pool)) throw new InvalidArgumentError(`pool must be one of ${POOL_KINDS.join(', ')}, got ${JSON.stringify(options.pool)}`);
+    const blockedMs = toMs(options.blockedThreshold ?? '1s', 'blockedThreshold');
+    this.#runner = this.#makeRunner(options);
+    this.#monitor = this.pool === 'inline' ? new LoopMonitor(blockedMs, () => this.#runningJobs(), (b) => this.#blocked(b)) : undefined;
+    this.#leases = this.#makeLeases(heartbeatMs);
+    this.#reserver = this.#leases instanceof LeaseThread ? this.#leases : this.#store;
+    this.#describe = new IntervalLoop('describe', heartbeatMs, async () => this.#leases.describe(this.#record()), this.logger);
+    this.#maintenance = new Maintenance(app, recoveryMs, this.logger);
+  }
+
+  #makeRunner(options: WorkerOptions): Runner {
+    if (this.pool === 'inline') {
+      return new InlineRunner(this.#app, this.logger, (job, at) => this.#monitor?.timed({ id: job.id, task: job.task }, at));
+    }
+    if (!options.appModule) throw new InvalidArgumentError(`pool "${this.pool}" needs appModule: the path of the module that exports your app, so each child can load it (the CLI passes --app)`);
+    for (const [name, value] of [['maxTasksPerChild', options.maxTasksPerChild], ['maxMemoryPerChild', options.maxMemoryPerChild]] as const) {
+      if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw new InvalidArgumentError(`${name} must be an integer >= 1, got ${String(value)}`);
+    }
+    return new ChildPool(this.#app, {
+      kind: this.pool, size: this.concurrency, io: this.#store, logger: this.logger,
+      init: { appModule: options.appModule, storeUrl: this.#app.storeUrl, logLevel: this.logger.level },
+      maxTasksPerChild: options.maxTasksPerChild, maxMemoryPerChildMb: options.maxMemoryPerChild,
+    });
+  }
+
+  /**
+   * Inline, leases are renewed from a thread of their own (user code blocks this event loop);
+   * beside a pool of children, from this event loop, which runs no user code. A store given as
+   * an object (or under a test clock) cannot be opened in a thread: inline, its leases are then
+   * renewed here, and a synchronous handler longer than the lease loses it.
+   */
+  #makeLeases(heartbeatMs: number): Leases {
+    const options = { leaseMs: this.leaseMs, heartbeatMs, registryTtlMs: Math.max(3 * heartbeatMs, 3000) };
+    const events: LeaseEvents = {
+      lost: (lease, reason, terminate) => this.#lost(lease, reason, terminate),
+      warn: (obj, msg) => this.logger.warn(obj, msg),
+      error: (obj, msg) => this.logger.error(obj, msg),
+    };
+    const url = this.#app.storeUrl;
+    if (this.pool === 'inline' && url) return new LeaseThread({ ...options, storeUrl: url }, events);
+    return new LeaseKeeper(this.#store, options, events);
   }
 
   /** Jobs reserved and not yet settled. */
@@ -144,21 +217,35 @@ export class Worker {
     return this.#slots.size;
   }
 
-  /** Start reserving and running jobs. */
-  start(): void {
-    if (this.#loop) return;
+  /** Where leases are renewed: `thread` (inline, from the lease thread) or `event loop`. */
+  get leasesRenewedFrom(): 'thread' | 'event loop' {
+    return this.#leases.where;
+  }
+
+  /**
+   * Start reserving and running jobs; resolves once the pool's children have loaded the app.
+   * @throws (rejects) when a child cannot load the app module.
+   */
+  start(): Promise<void> {
+    if (this.#started) return this.#started;
     this.#startedAt = this.#app.now();
-    this.#firstRegister = this.#register(); // listed at once, not a heartbeat later
-    this.#heartbeat.start();
-    this.#recovery.start();
-    for (const loop of this.#reconcile) {
-      loop.start();
-      void loop.runOnce(); // at start too: what went missing while no worker ran is found now
-    }
-    this.#loop = this.#run().catch((err) => {
-      this.logger.fatal({ err }, 'worker loop crashed');
-      throw err;
+    this.#started = this.#runner.start().then(() => {
+      this.#leases.describe(this.#record());
+      this.#leases.start(); // listed at once, not a heartbeat later
+      this.#describe.start();
+      this.#monitor?.start();
+      this.#maintenance.start();
+      this.#loop = this.#run().catch((err) => {
+        this.logger.fatal({ err }, 'worker loop crashed');
+        throw err;
+      });
     });
+    return this.#started;
+  }
+
+  /** The pool and its children, as the registry shows them. */
+  poolInfo(): WorkerPoolInfo {
+    return this.#runner.info();
   }
 
   /**
@@ -174,25 +261,33 @@ export class Worker {
       const drained = await this.#drain(graceMs);
       if (!drained) await this.#releaseAll();
     }
+    await this.#started?.catch(() => {});
     await this.#loop;
-    await this.#heartbeat.stop();
-    await this.#recovery.stop();
-    await Promise.all(this.#reconcile.map((loop) => loop.stop()));
+    this.#monitor?.stop();
+    await this.#describe.stop();
+    await this.#leases.stop(); // after its first registration, so the removal comes after it
+    await this.#maintenance.stop();
+    await this.#runner.stop();
     this.#untrack?.();
-    await this.#firstRegister; // so the removal comes after it
     if (this.#startedAt) await this.#store.workerRemove(this.id).catch((err: unknown) => this.logger.warn({ err }, 'could not remove this worker from the registry; it drops out when its heartbeat expires'));
   }
 
   /** One heartbeat now (for tests): renew leases, and refresh this worker in the registry. */
-  heartbeat(): Promise<void> {
-    return this.#heartbeat.runOnce();
+  async heartbeat(): Promise<void> {
+    this.#leases.describe(this.#record());
+    try {
+      await this.#leases.beat();
+    } catch (err) {
+      this.logger.error({ err, loop: 'heartbeat' }, 'heartbeat loop tick failed');
+    }
   }
 
   /** One pass without the background loops (for tests): recover, reserve, run all, settle. */
   async runOnce(): Promise<number> {
-    await this.#recover();
+    await this.#runner.start();
+    await this.#maintenance.recover();
     const { jobs } = await this.#exchange(true);
-    await Promise.all(jobs.map((job) => this.#start(job)));
+    await Promise.all(this.#startAll(jobs));
     await this.#exchange(false);
     return jobs.length;
   }
@@ -233,26 +328,61 @@ export class Worker {
     // them as free. With two in flight the jobs run in the next macrotask: the other exchange's
     // request (its jobs ended in this one) is written first, and Redis works on it meanwhile.
     const start = (jobs: ReservedJob[]) => {
-      if (this.#maxInFlight === 1) return jobs.forEach((job) => void this.#start(job));
+      if (this.#maxInFlight === 1) return void this.#startAll(jobs);
       this.#promised += jobs.length;
       setImmediate(() => {
         this.#promised -= jobs.length;
-        for (const job of jobs) void this.#start(job);
+        this.#startAll(jobs);
       });
     };
     const { free, jobs } = await this.#exchange(!this.#stopping, Math.ceil(this.concurrency / this.#maxInFlight), start);
     if (free > 0 && jobs.length < free) this.#storeDry = true;
   }
 
+  /** Hold the jobs' leases (before any handler can block this loop), then start each. */
+  #startAll(jobs: ReservedJob[]): Promise<void>[] {
+    if (!(this.#leases instanceof LeaseThread)) this.#leases.hold(jobs); // the lease thread holds what it reserved
+    return jobs.map((job) => this.#start(job));
+  }
+
   async #start(job: ReservedJob): Promise<void> {
-    const running = runJob(this.#app, job, this.logger);
-    const slot: Slot = { running, released: false, task: job.task, startedAt: this.#app.now(), began: this.#metrics ? performance.now() : 0 };
-    this.#slots.add(slot);
-    const settlement = await running.settlement;
+    const key = leaseKey(job);
+    const slot: Slot = { running: undefined!, released: false, task: job.task, startedAt: this.#app.now(), began: this.#metrics ? performance.now() : 0 };
+    this.#slots.set(key, slot);
+    slot.running = this.#runner.run(job);
+    const settlement = await slot.running.settlement;
     slot.ended = true;
     if (this.#metrics) slot.seconds = (performance.now() - slot.began) / 1000;
-    if (!slot.released) this.#outbox.push({ slot, settlement });
+    if (settlement === null) this.#abandon(key, slot);
+    else if (!slot.released) this.#outbox.push({ slot, settlement });
     this.#wake();
+  }
+
+  /** Nothing to write for a delivery (its child died, or was stopped by a revoke): its lease lapses. */
+  #abandon(key: string, slot: Slot): void {
+    this.#slots.delete(key);
+    this.#leases.drop([slot.running.lease]);
+    this.counts.lost++;
+    this.#metrics?.jobSettled(slot.task, 'lost', slot.seconds ?? null, 'stale');
+  }
+
+  #lost(lease: LeaseRef, reason: LossReason, terminate: boolean): void {
+    const slot = this.#slots.get(leaseKey(lease));
+    if (slot && !slot.released && !slot.settling) slot.running.lost(reason, terminate);
+  }
+
+  #runningJobs(): { id: string; task: string }[] {
+    return [...this.#slots.values()].filter((s) => !s.ended).map((s) => ({ id: s.running.lease.id, task: s.task }));
+  }
+
+  #blocked(block: LoopBlock): void {
+    const inline = this.#runner as InlineRunner;
+    inline.blocked.count++;
+    inline.blocked.seconds += block.ms / 1000;
+    const took = `${(block.ms / 1000).toFixed(3)}s`;
+    const by = block.job ? `by ${block.job.task}[${block.job.id}]` : block.suspects?.length ? `while ${block.suspects.map((j) => `${j.task}[${j.id}]`).join(', ')} ran (one of them computed synchronously)` : 'outside any job';
+    this.logger.warn({ blockedMs: Math.round(block.ms), job: block.job?.id }, `event loop blocked for ${took} ${by}; leases were renewed from the lease thread meanwhile, but this worker ran nothing else. Run CPU-bound tasks with --pool threads or processes`);
+    this.#metrics?.loopBlocked(block.job?.task ?? (block.suspects?.length === 1 ? block.suspects[0]!.task : ''), block.ms / 1000);
   }
 
   /**
@@ -265,6 +395,7 @@ export class Worker {
     const batch = this.#outbox;
     this.#outbox = [];
     for (const b of batch) b.slot.settling = true;
+    if (batch.length) this.#leases.drop(batch.map((b) => b.slot.running.lease));
     // Settling the batch frees its slots.
     const free = reserve ? Math.max(0, Math.min(maxReserve, this.#free(batch.length))) : 0;
     if (batch.length === 0 && free <= 0) return { free: 0, jobs: [] };
@@ -273,11 +404,11 @@ export class Worker {
     this.#promised += free;
     try {
       if (batch.length === 0) {
-        const jobs = await this.#store.jobsReserve(params!);
+        const jobs = await this.#reserver.jobsReserve(params!);
         start?.(jobs);
         return { free, jobs };
       }
-      const { outcomes, jobs } = await this.#store.jobsSettleAndReserve({ settlements: batch.map((b) => b.settlement), reserve: params });
+      const { outcomes, jobs } = await this.#reserver.jobsSettleAndReserve({ settlements: batch.map((b) => b.settlement), reserve: params });
       this.#settled(batch, outcomes);
       start?.(jobs);
       return { free, jobs };
@@ -285,6 +416,7 @@ export class Worker {
       // Keep the outcomes and try again after a pause; the leases are still renewed meanwhile.
       this.logger.error({ err, count: batch.length }, 'store write failed; retrying after a pause');
       for (const b of batch) b.slot.settling = false;
+      this.#leases.hold(batch.map((b) => b.slot.running.lease));
       this.#outbox.unshift(...batch);
       await new Promise((r) => setTimeout(r, Math.min(this.#pollMs, 1000)));
       return { free: 0, jobs: [] };
@@ -296,7 +428,7 @@ export class Worker {
 
   #settled(batch: { slot: Slot; settlement: Settlement }[], outcomes: WriteOutcome[]): void {
     batch.forEach(({ slot, settlement }, i) => {
-      this.#slots.delete(slot);
+      this.#slots.delete(leaseKey(slot.running.lease));
       slot.running.settled(outcomes[i]!, settlement, this.counts);
       if (this.#metrics) {
         const o = outcomes[i]!;
@@ -321,44 +453,13 @@ export class Worker {
     this.#kick?.();
   }
 
-  /** The heartbeat: renew leases and refresh the registry, side by side (one failing does not stop the other). */
-  async #beat(): Promise<void> {
-    await Promise.all([this.#renew(), this.#register()]);
-  }
-
-  /** Write this worker's registration (a one-row upsert; its TTL lets a dead worker drop out). */
-  async #register(): Promise<void> {
-    const active = [...this.#slots].map((s) => ({ id: s.running.lease.id, task: s.task, startedAt: s.startedAt }));
-    const worker = {
+  /** What the registry shows of this worker. */
+  #record(): WorkerRecord {
+    const active = [...this.#slots.values()].map((s) => ({ id: s.running.lease.id, task: s.task, startedAt: s.startedAt }));
+    return {
       id: this.id, hostname: hostname(), pid: process.pid, queues: [...this.queues], concurrency: this.concurrency,
-      startedAt: this.#startedAt, active, counts: { ...this.counts },
+      startedAt: this.#startedAt, active, counts: { ...this.counts }, pool: this.#runner.info(),
     };
-    try {
-      await this.#store.workersHeartbeat({ worker, ttlMs: this.#registryTtlMs });
-      this.#registryFailing = false;
-    } catch (err) {
-      // Logged once per failing spell: the registry is for people, leases matter more.
-      if (!this.#registryFailing) this.logger.warn({ err }, 'could not refresh this worker in the registry; retrying every heartbeat');
-      this.#registryFailing = true;
-    }
-  }
-
-  async #renew(): Promise<void> {
-    const slots = [...this.#slots].filter((s) => !s.released && !s.settling);
-    if (slots.length === 0) return;
-    const outcomes = await this.#store.jobsRenew({ leases: slots.map((s) => s.running.lease), leaseMs: this.leaseMs });
-    outcomes.forEach((o, i) => {
-      if (!o.ok) slots[i]!.running.lost(o.reason, o.terminate);
-    });
-  }
-
-  async #recover(): Promise<void> {
-    const { requeued, failed } = await this.#store.jobsRecoverExpired();
-    if (requeued.length) this.logger.warn({ jobs: requeued }, `recovered ${requeued.length} job(s) whose worker was lost; they run again`);
-    if (failed.length) this.logger.error({ jobs: failed }, `failed ${failed.length} job(s) with WorkerLostError: deliveries ran out`);
-    const reclaimed = await this.#store.poolsReclaimExpired();
-    if (reclaimed) this.logger.warn(`returned ${reclaimed} pool item(s) whose holder's lease lapsed`);
-    await this.#store.jobsDeleteExpired();
   }
 
   /** Wait until every slot is settled (the loop then ends), or `graceMs` passes; true when drained. */
@@ -378,14 +479,15 @@ export class Worker {
     if (this.#promised > 0) await nextTurn(); // their jobs start in the next macrotask
     // Only handlers still running: an ended one's outcome is in the outbox or being written by an
     // exchange launched meanwhile, and the loop settles it (releasing it too would race that write).
-    const slots = [...this.#slots].filter((s) => !s.ended);
+    const slots = [...this.#slots.values()].filter((s) => !s.ended);
     for (const slot of slots) {
       slot.released = true;
       slot.running.abort('shutdown');
     }
+    this.#leases.drop(slots.map((s) => s.running.lease));
     const settlements: Settlement[] = slots.map((s) => ({ kind: 'release', ...s.running.lease }));
     const outcomes = await this.#store.jobsSettle(settlements);
-    for (const slot of slots) this.#slots.delete(slot);
+    for (const slot of slots) this.#slots.delete(leaseKey(slot.running.lease));
     this.counts.released += outcomes.filter((o) => o.ok).length;
     slots.forEach((s, i) => {
       const o = outcomes[i]!;

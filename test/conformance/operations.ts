@@ -31,6 +31,18 @@ function workerTests(test: TestFn): void {
     assert.deepEqual(await h.store.workersList(), [{ ...worker('w-1'), lastSeenAt: T0 + 5 }]);
   });
 
+  test('workers: the pool of a registration is kept whole; a registration without one has none', async (h) => {
+    const pool = {
+      kind: 'processes' as const, recycled: 2, crashed: 1, blocked: { count: 1, seconds: 4.25 },
+      children: [{ slot: 1, pid: 4243, job: { id: 'job-1', task: 'email.send' }, jobs: 7, memoryMb: 61 }, { slot: 2, pid: 4250, job: null, jobs: 0, memoryMb: 48 }],
+    };
+    await h.store.workersHeartbeat({ worker: worker('pooled', { pool }), ttlMs: HOUR });
+    await h.store.workersHeartbeat({ worker: worker('plain'), ttlMs: HOUR });
+    const [plain, pooled] = await h.store.workersList();
+    assert.deepEqual(pooled, { ...worker('pooled', { pool }), lastSeenAt: T0 });
+    assert.equal('pool' in plain!, false);
+  });
+
   test('workers: listed by id, and a heartbeat replaces the whole registration', async (h) => {
     for (const id of ['w-c', 'w-a', 'w-b']) await h.store.workersHeartbeat({ worker: worker(id), ttlMs: HOUR });
     h.advance(SECOND);

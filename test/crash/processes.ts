@@ -11,6 +11,7 @@ import { assertRedisReachable, deleteKeys, SHARED_REDIS_URL, uniquePrefix } from
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = join(root, 'dist/src/cli/main.js');
 export const CRASH_APP = join(root, 'test/fixtures/crash-app.ts');
+export const POOL_APP = join(root, 'test/fixtures/pool-app.ts');
 
 /**
  * A store engine the crash tests run against: every crash test file runs its tests once per
@@ -111,12 +112,14 @@ export function skewedClock(skewMs: number): { nodeArgs: string[]; env: Record<s
 /** How a child process is started beyond its command: node flags and environment. */
 export interface ProcessOptions {
   nodeArgs?: string[];
+  /** The app module. @default the crash app */
+  app?: string;
   env?: Record<string, string>;
 }
 
 /** Start `conveyor worker` and wait for its banner. */
 export async function startWorker(storeUrl: string, effectsFile: string, args: string[] = [], options: ProcessOptions = {}): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, 'worker', '--app', CRASH_APP, '--store', storeUrl, '--loglevel', 'warn', ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, 'worker', '--app', options.app ?? CRASH_APP, '--store', storeUrl, '--loglevel', 'warn', ...args], {
     env: { ...process.env, ...options.env, EFFECTS_FILE: effectsFile },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -29,7 +29,7 @@ export class RedisWorkers {
     // Only the contract's fields, in one order, whatever else the caller's object carries.
     const info: Omit<WorkerInfo, 'lastSeenAt'> = {
       id: worker.id, hostname: worker.hostname, pid: worker.pid, queues: worker.queues, concurrency: worker.concurrency,
-      startedAt: worker.startedAt, active: worker.active, counts: worker.counts,
+      startedAt: worker.startedAt, active: worker.active, counts: worker.counts, ...(worker.pool ? { pool: worker.pool } : {}),
     };
     await this.#scope.run('worker_heartbeat', this.#base, [this.#scope.nowArg(), worker.id, JSON.stringify(info), ttlMs]);
   }

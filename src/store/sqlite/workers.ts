@@ -12,7 +12,7 @@ export function workersHeartbeat(sql: Statements, params: { worker: Omit<WorkerI
   // Only the contract's fields, in one order, whatever else the caller's object carries.
   const info: WorkerInfo = {
     id: w.id, hostname: w.hostname, pid: w.pid, queues: w.queues, concurrency: w.concurrency, startedAt: w.startedAt,
-    lastSeenAt: now, active: w.active, counts: w.counts,
+    lastSeenAt: now, active: w.active, counts: w.counts, ...(w.pool ? { pool: w.pool } : {}),
   };
   sql.workerPut.run({ id: info.id, info: JSON.stringify(info), expiresAt: now + params.ttlMs });
 }
