@@ -1,7 +1,7 @@
 /** `conveyor inspect registered|active|scheduled|failed|stats|counters|workers`: what the store and app hold. */
 import type { Conveyor } from '../app.js';
 import { InvalidArgumentError } from '../errors.js';
-import type { JobRecord } from '../store/store.js';
+import type { JobRecord, WorkerPoolInfo } from '../store/store.js';
 import { JOB_STATES } from '../states.js';
 import { printJson, table, when } from './format.js';
 import { withApp, type StoreFlags } from './load-app.js';
@@ -58,7 +58,7 @@ async function render(view: View, app: Conveyor, flags: InspectFlags, limit: num
     case 'workers': {
       const workers = (await store.workersList()).filter((w) => !queue || w.queues.includes(queue));
       const counts = (c: Record<string, number>) => ['succeeded', 'failed', 'retried', 'lost'].map((k) => `${k[0]}:${c[k] ?? 0}`).join(' ');
-      return { json: workers, text: table(['worker', 'host', 'pid', 'queues', 'running', 'settled', 'started', 'last seen'], workers.map((w) => [w.id, w.hostname, w.pid, w.queues.join(','), `${w.active.length}/${w.concurrency}`, counts(w.counts), when(w.startedAt), when(w.lastSeenAt)])) };
+      return { json: workers, text: table(['worker', 'host', 'pid', 'queues', 'pool', 'running', 'settled', 'started', 'last seen'], workers.map((w) => [w.id, w.hostname, w.pid, w.queues.join(','), poolCell(w.pool), `${w.active.length}/${w.concurrency}`, counts(w.counts), when(w.startedAt), when(w.lastSeenAt)])) };
     }
   }
 }
@@ -73,4 +73,12 @@ export async function inspectCommand(view: string, flags: InspectFlags): Promise
     else process.stdout.write(`${out.text}\n`);
     return 0;
   });
+}
+
+/** A worker's pool in one cell: its kind, then each child (pid: current task), recycled and crashed counts. */
+function poolCell(pool: WorkerPoolInfo | undefined): string {
+  if (!pool) return '-';
+  if (pool.kind === 'inline') return pool.blocked?.count ? `inline (loop blocked ${pool.blocked.count}x, ${pool.blocked.seconds.toFixed(1)}s)` : 'inline';
+  const children = pool.children.map((c) => `${c.pid}:${c.job ? c.job.task : 'idle'}`).join(' ');
+  return `${pool.kind} [${children}] recycled ${pool.recycled}, crashed ${pool.crashed}`;
 }

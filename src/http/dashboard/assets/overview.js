@@ -98,7 +98,8 @@ function workerRow(w) {
   const active = w.active ?? [];
   const counts = w.counts ?? {};
   return h('tr', { 'data-testid': 'worker-row', 'data-worker': w.id },
-    h('th', { scope: 'row' }, h('span', { class: 'mono' }, w.id), h('div', { class: 'sub' }, `${w.hostname} · pid ${w.pid} · up ${span(Math.max(0, w.lastSeenAt - w.startedAt))}`)),
+    h('th', { scope: 'row' }, h('span', { class: 'mono' }, w.id), h('div', { class: 'sub' }, `${w.hostname} · pid ${w.pid} · up ${span(Math.max(0, w.lastSeenAt - w.startedAt))}`),
+      w.pool && h('div', { class: 'sub', 'data-testid': 'worker-pool' }, poolText(w.pool))),
     h('td', {}, h('div', { class: 'chips' }, (w.queues ?? []).map((q) => h('span', { class: 'chip' }, q)))),
     h('td', {}, heartbeat(w.lastSeenAt)),
     h('td', {}, h('div', { class: 'progress' },
@@ -111,6 +112,15 @@ function workerRow(w) {
       : h('span', { class: 'faint' }, 'idle')),
     h('td', { class: 'num nowrap' }, h('span', { 'data-state': 'SUCCESS' }, count(counts.succeeded ?? 0)), h('span', { class: 'faint' }, ' / '),
       h('span', { 'data-state': 'FAILURE' }, count(counts.failed ?? 0))));
+}
+
+/** "processes ×4 · 2 recycled · 1 crashed", or "inline · loop blocked 3× (12.5 s)". */
+function poolText(pool) {
+  const parts = [pool.kind === 'inline' ? 'inline' : `${pool.kind} ×${pool.children.length}`];
+  if (pool.recycled) parts.push(`${count(pool.recycled)} recycled`);
+  if (pool.crashed) parts.push(`${count(pool.crashed)} crashed`);
+  if (pool.blocked?.count) parts.push(`loop blocked ${count(pool.blocked.count)}× (${pool.blocked.seconds.toFixed(1)} s)`);
+  return parts.join(' · ');
 }
 
 function workersTable(workers) {
