@@ -10,7 +10,7 @@
  * - describe  the registration to write on the next beat (who the worker is, what it runs).
  */
 import type { LeaseRef, LossReason, Store, WorkerInfo } from '../store/store.js';
-import { IntervalLoop, type LoopLogger } from './interval-loop.js';
+import { IntervalLoop } from './interval-loop.js';
 
 /** A worker's registration as it writes it (the store sets `lastSeenAt`). */
 export type WorkerRecord = Omit<WorkerInfo, 'lastSeenAt'>;
@@ -28,6 +28,8 @@ export interface LeaseEvents {
 export interface Leases {
   /** Where renewals run: `thread` (a thread of their own) or `event loop` (this one). */
   readonly where: 'thread' | 'event loop';
+  /** Resolves once leases can be renewed. */
+  readonly ready: Promise<void>;
   hold(leases: readonly LeaseRef[]): void;
   drop(leases: readonly LeaseRef[]): void;
   describe(worker: WorkerRecord): void;
@@ -44,23 +46,41 @@ export interface LeaseKeeperOptions {
   heartbeatMs: number;
   /** How long the registration lasts without a beat. */
   registryTtlMs: number;
+  /**
+   * Also renew the jobs the store says `workerId` runs in `queues`, on beats when `when()` is
+   * true (the lease thread: while the worker's loop is blocked it cannot hand over the leases of
+   * jobs reserved meanwhile).
+   */
+  discover?: { workerId: string; queues: readonly string[]; when(): boolean };
+  /** Called first thing in each renewal (the lease thread reads the worker's log of holds and drops). */
+  beforeRenew?: () => void;
 }
+
+/** Running jobs read per page when looking for a blocked worker's leases. */
+const DISCOVER_PAGE = 1000;
 
 export const leaseKey = (lease: LeaseRef): string => `${lease.id}\0${lease.token}`;
 
 /** Renews held leases and writes the registration, each beat, side by side. */
 export class LeaseKeeper implements Leases {
   readonly where = 'event loop' as const;
-  readonly #store: Pick<Store, 'jobsRenew' | 'workersHeartbeat'>;
+  readonly ready = Promise.resolve();
+  readonly #store: Pick<Store, 'jobsRenew' | 'workersHeartbeat' | 'jobsList'>;
   readonly #options: LeaseKeeperOptions;
   readonly #events: LeaseEvents;
   readonly #held = new Map<string, LeaseRef>();
+  /**
+   * Leases held because the store listed them while the worker's loop was blocked, which the
+   * worker has not held itself since. Dropped once its loop runs again: one the worker does not
+   * hold then is not its delivery (a job left by an earlier process with the same worker id).
+   */
+  readonly #discovered = new Set<string>();
   readonly #loop: IntervalLoop;
   #worker: WorkerRecord | undefined;
   #registryFailing = false;
   #first: Promise<void> | undefined;
 
-  constructor(store: Pick<Store, 'jobsRenew' | 'workersHeartbeat'>, options: LeaseKeeperOptions, events: LeaseEvents) {
+  constructor(store: Pick<Store, 'jobsRenew' | 'workersHeartbeat' | 'jobsList'>, options: LeaseKeeperOptions, events: LeaseEvents) {
     this.#store = store;
     this.#options = options;
     this.#events = events;
@@ -68,7 +88,11 @@ export class LeaseKeeper implements Leases {
   }
 
   hold(leases: readonly LeaseRef[]): void {
-    for (const lease of leases) this.#held.set(leaseKey(lease), lease);
+    for (const lease of leases) {
+      const key = leaseKey(lease);
+      this.#held.set(key, lease);
+      this.#discovered.delete(key);
+    }
   }
 
   drop(leases: readonly LeaseRef[]): void {
@@ -94,6 +118,13 @@ export class LeaseKeeper implements Leases {
   }
 
   async #renew(): Promise<void> {
+    this.#options.beforeRenew?.();
+    const discover = this.#options.discover;
+    if (discover?.when()) await this.#discover(discover);
+    else if (this.#discovered.size) {
+      for (const key of this.#discovered) this.#held.delete(key);
+      this.#discovered.clear();
+    }
     const leases = [...this.#held.values()];
     if (leases.length === 0) return;
     const outcomes = await this.#store.jobsRenew({ leases, leaseMs: this.#options.leaseMs });
@@ -103,6 +134,22 @@ export class LeaseKeeper implements Leases {
       this.#held.delete(leaseKey(lease)); // renewing a lost lease again would only be refused again
       this.#events.lost(lease, o.reason, o.terminate);
     });
+  }
+
+  /** Hold the leases of the running jobs the store says this worker holds. */
+  async #discover({ workerId, queues }: NonNullable<LeaseKeeperOptions['discover']>): Promise<void> {
+    for (const queue of queues) {
+      for (let offset = 0; ; offset += DISCOVER_PAGE) {
+        const page = await this.#store.jobsList({ states: ['STARTED'], queue, limit: DISCOVER_PAGE, offset });
+        for (const job of page) {
+          const key = leaseKey(job);
+          if (job.worker !== workerId || this.#held.has(key)) continue;
+          this.#held.set(key, { id: job.id, token: job.token });
+          this.#discovered.add(key);
+        }
+        if (page.length < DISCOVER_PAGE) break;
+      }
+    }
   }
 
   /** Write the registration (a one-row upsert; its TTL lets a dead worker drop out). */

@@ -69,3 +69,16 @@ export class LoopMonitor {
     else this.#report({ ms: gap, suspects: running });
   }
 }
+
+/** The log record and metric label of a block: what blocked the loop, for how long, and what it cost. */
+export function describeBlock(block: LoopBlock, leasesRenewedFrom: 'thread' | 'event loop'): { obj: object; msg: string; task: string } {
+  const took = `${(block.ms / 1000).toFixed(3)}s`;
+  const by = block.job ? `by ${block.job.task}[${block.job.id}]`
+    : block.suspects?.length ? `while ${block.suspects.map((j) => `${j.task}[${j.id}]`).join(', ')} ran (one of them computed synchronously)` : 'outside any job';
+  const leases = leasesRenewedFrom === 'thread' ? 'leases were renewed from the lease thread meanwhile, but' : 'leases could not be renewed meanwhile (the store was given as an object: no lease thread), and';
+  return {
+    obj: { blockedMs: Math.round(block.ms), job: block.job?.id },
+    msg: `event loop blocked for ${took} ${by}; ${leases} this worker ran nothing else. Run CPU-bound tasks with --pool threads or processes`,
+    task: block.job?.task ?? (block.suspects?.length === 1 ? block.suspects[0]!.task : ''),
+  };
+}

@@ -18,63 +18,20 @@ import { pino, type Logger } from 'pino';
 import type { Conveyor } from '../app.js';
 import { toMs, type Duration } from '../duration.js';
 import { InvalidArgumentError } from '../errors.js';
-import { ChildPool } from '../runtime/child-pool.js';
 import { InlineRunner } from '../runtime/inline-runner.js';
 import { POOL_KINDS, type PoolKind, type Runner } from '../runtime/runner.js';
 import type { RunningJob } from '../runtime/run-job.js';
 import type { LeaseRef, LossReason, ReservedJob, Settlement, Store, WorkerPoolInfo, WriteOutcome } from '../store/store.js';
 import { IntervalLoop } from './interval-loop.js';
-import { LeaseKeeper, leaseKey, type LeaseEvents, type Leases, type WorkerRecord } from './lease-keeper.js';
-import { LeaseThread, type Reserver } from './lease-thread.js';
-import { LoopMonitor, type LoopBlock } from './loop-monitor.js';
+import { leaseKey, type Leases, type WorkerRecord } from './lease-keeper.js';
+import { describeBlock, LoopMonitor, type LoopBlock } from './loop-monitor.js';
 import { Maintenance } from './maintenance.js';
 import type { WorkerMetrics } from './metrics.js';
+import type { WorkerOptions } from './options.js';
+import { makeLeases, makeRunner } from './pool-setup.js';
 
-/** Options of a worker. */
-export interface WorkerOptions {
-  /** Queues to take jobs from. @default the app's default queue and every queue its tasks use */
-  queues?: readonly string[];
-  /** Jobs run at once; in `threads` and `processes`, the number of children. @default 10 */
-  concurrency?: number;
-  /**
-   * Where handlers run (Celery's `-P`): `inline` on this event loop, `threads` (worker_threads)
-   * or `processes` (child processes), one child per slot. Choose `threads` or `processes` for
-   * CPU-bound handlers, or to have `timeLimit` stop code that ignores `ctx.signal`.
-   * @default 'inline'
-   */
-  pool?: PoolKind;
-  /**
-   * The module that exports the app, for `threads` and `processes`: each child loads it itself
-   * (a handler is a function; it cannot be sent to a child). The CLI passes `--app`.
-   * @example new Worker(app, { pool: 'processes', appModule: new URL('./tasks.js', import.meta.url).pathname })
-   */
-  appModule?: string;
-  /** Replace a child after it ran this many jobs (Celery's `--max-tasks-per-child`). @default no limit */
-  maxTasksPerChild?: number;
-  /**
-   * Replace a child whose memory is above this many MB after a job (Celery's
-   * `--max-memory-per-child`, in MB): a process's resident set, a thread's heap. @default no limit
-   */
-  maxMemoryPerChild?: number;
-  /** Report (log, metrics) a block of the event loop this long or longer (inline). @default '1s' */
-  blockedThreshold?: Duration;
-  /** How long a reservation lasts without renewal; a dead worker's jobs return after it. @default '30s' */
-  lease?: Duration;
-  /** How long a graceful shutdown waits for running jobs before releasing them. @default '30s' */
-  shutdownGrace?: Duration;
-  /** Longest idle wait between two looks at the store. @default '1s' */
-  pollInterval?: Duration;
-  /** How often leases are renewed (and revokes noticed). @default lease/3, at most 1s */
-  heartbeatInterval?: Duration;
-  /** How often expired leases are recovered. @default lease/2, at most 5s */
-  recoveryInterval?: Duration;
-  /** @default a pino logger at `info` on stderr */
-  logger?: Logger;
-  /** Shown as the lease owner. @default `${hostname}:${pid}:${random}` */
-  workerId?: string;
-  /** Prometheus metrics to count this worker's jobs in (see `WorkerMetrics`). @default none */
-  metrics?: WorkerMetrics;
-}
+export type { WorkerOptions };
+
 
 /** The abort reason that ends an idle wait (not an error). */
 const IDLE_OVER = Symbol('idle wait over');
@@ -120,8 +77,6 @@ export class Worker {
   readonly #pollMs: number;
   readonly #runner: Runner;
   readonly #leases: Leases;
-  /** Who makes reservations: the lease thread (it holds new leases at once), or the store. */
-  readonly #reserver: Reserver;
   /** Refreshes what the lease keeper registers (the keeper writes it on its own beat). */
   readonly #describe: IntervalLoop;
   readonly #maintenance: Maintenance;
@@ -142,6 +97,7 @@ export class Worker {
   #storeDry = false;
   #loop: Promise<void> | undefined;
   #started: Promise<void> | undefined;
+  #prepared: Promise<void> | undefined;
   /** Jobs settled since start, by outcome. */
   readonly counts = { succeeded: 0, failed: 0, retried: 0, released: 0, lost: 0 };
   readonly #metrics: WorkerMetrics | undefined;
@@ -171,45 +127,15 @@ export class Worker {
     this.pool = options.pool ?? 'inline';
     if (!POOL_KINDS.includes(this.pool)) throw new InvalidArgumentError(`pool must be one of ${POOL_KINDS.join(', ')}, got ${JSON.stringify(options.pool)}`);
     const blockedMs = toMs(options.blockedThreshold ?? '1s', 'blockedThreshold');
-    this.#runner = this.#makeRunner(options);
+    this.#runner = makeRunner(app, this, options, (job, at) => this.#monitor?.timed({ id: job.id, task: job.task }, at));
     this.#monitor = this.pool === 'inline' ? new LoopMonitor(blockedMs, () => this.#runningJobs(), (b) => this.#blocked(b)) : undefined;
-    this.#leases = this.#makeLeases(heartbeatMs);
-    this.#reserver = this.#leases instanceof LeaseThread ? this.#leases : this.#store;
-    this.#describe = new IntervalLoop('describe', heartbeatMs, async () => this.#leases.describe(this.#record()), this.logger);
-    this.#maintenance = new Maintenance(app, recoveryMs, this.logger);
-  }
-
-  #makeRunner(options: WorkerOptions): Runner {
-    if (this.pool === 'inline') {
-      return new InlineRunner(this.#app, this.logger, (job, at) => this.#monitor?.timed({ id: job.id, task: job.task }, at));
-    }
-    if (!options.appModule) throw new InvalidArgumentError(`pool "${this.pool}" needs appModule: the path of the module that exports your app, so each child can load it (the CLI passes --app)`);
-    for (const [name, value] of [['maxTasksPerChild', options.maxTasksPerChild], ['maxMemoryPerChild', options.maxMemoryPerChild]] as const) {
-      if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw new InvalidArgumentError(`${name} must be an integer >= 1, got ${String(value)}`);
-    }
-    return new ChildPool(this.#app, {
-      kind: this.pool, size: this.concurrency, io: this.#store, logger: this.logger,
-      init: { appModule: options.appModule, storeUrl: this.#app.storeUrl, logLevel: this.logger.level },
-      maxTasksPerChild: options.maxTasksPerChild, maxMemoryPerChildMb: options.maxMemoryPerChild,
-    });
-  }
-
-  /**
-   * Inline, leases are renewed from a thread of their own (user code blocks this event loop);
-   * beside a pool of children, from this event loop, which runs no user code. A store given as
-   * an object (or under a test clock) cannot be opened in a thread: inline, its leases are then
-   * renewed here, and a synchronous handler longer than the lease loses it.
-   */
-  #makeLeases(heartbeatMs: number): Leases {
-    const options = { leaseMs: this.leaseMs, heartbeatMs, registryTtlMs: Math.max(3 * heartbeatMs, 3000) };
-    const events: LeaseEvents = {
+    this.#leases = makeLeases(app, this, heartbeatMs, {
       lost: (lease, reason, terminate) => this.#lost(lease, reason, terminate),
       warn: (obj, msg) => this.logger.warn(obj, msg),
       error: (obj, msg) => this.logger.error(obj, msg),
-    };
-    const url = this.#app.storeUrl;
-    if (this.pool === 'inline' && url) return new LeaseThread({ ...options, storeUrl: url }, events);
-    return new LeaseKeeper(this.#store, options, events);
+    });
+    this.#describe = new IntervalLoop('describe', heartbeatMs, async () => this.#leases.describe(this.#record()), this.logger);
+    this.#maintenance = new Maintenance(app, recoveryMs, this.logger);
   }
 
   /** Jobs reserved and not yet settled. */
@@ -223,13 +149,14 @@ export class Worker {
   }
 
   /**
-   * Start reserving and running jobs; resolves once the pool's children have loaded the app.
-   * @throws (rejects) when a child cannot load the app module.
+   * Start reserving and running jobs; resolves once leases can be renewed (inline: the lease
+   * thread has opened the store) and the pool's children have loaded the app.
+   * @throws (rejects) when a child cannot load the app module, or the lease thread fails.
    */
   start(): Promise<void> {
     if (this.#started) return this.#started;
     this.#startedAt = this.#app.now();
-    this.#started = this.#runner.start().then(() => {
+    this.#started = this.#prepare().then(() => {
       this.#leases.describe(this.#record());
       this.#leases.start(); // listed at once, not a heartbeat later
       this.#describe.start();
@@ -241,6 +168,12 @@ export class Worker {
       });
     });
     return this.#started;
+  }
+
+  /** The pool's children loaded, the lease thread ready: once, for start() and runOnce(). */
+  #prepare(): Promise<void> {
+    this.#prepared ??= Promise.all([this.#runner.start(), this.#leases.ready]).then(() => {});
+    return this.#prepared;
   }
 
   /** The pool and its children, as the registry shows them. */
@@ -284,7 +217,7 @@ export class Worker {
 
   /** One pass without the background loops (for tests): recover, reserve, run all, settle. */
   async runOnce(): Promise<number> {
-    await this.#runner.start();
+    await this.#prepare();
     await this.#maintenance.recover();
     const { jobs } = await this.#exchange(true);
     await Promise.all(this.#startAll(jobs));
@@ -341,7 +274,7 @@ export class Worker {
 
   /** Hold the jobs' leases (before any handler can block this loop), then start each. */
   #startAll(jobs: ReservedJob[]): Promise<void>[] {
-    if (!(this.#leases instanceof LeaseThread)) this.#leases.hold(jobs); // the lease thread holds what it reserved
+    this.#leases.hold(jobs);
     return jobs.map((job) => this.#start(job));
   }
 
@@ -379,10 +312,9 @@ export class Worker {
     const inline = this.#runner as InlineRunner;
     inline.blocked.count++;
     inline.blocked.seconds += block.ms / 1000;
-    const took = `${(block.ms / 1000).toFixed(3)}s`;
-    const by = block.job ? `by ${block.job.task}[${block.job.id}]` : block.suspects?.length ? `while ${block.suspects.map((j) => `${j.task}[${j.id}]`).join(', ')} ran (one of them computed synchronously)` : 'outside any job';
-    this.logger.warn({ blockedMs: Math.round(block.ms), job: block.job?.id }, `event loop blocked for ${took} ${by}; leases were renewed from the lease thread meanwhile, but this worker ran nothing else. Run CPU-bound tasks with --pool threads or processes`);
-    this.#metrics?.loopBlocked(block.job?.task ?? (block.suspects?.length === 1 ? block.suspects[0]!.task : ''), block.ms / 1000);
+    const { obj, msg, task } = describeBlock(block, this.#leases.where);
+    this.logger.warn(obj, msg);
+    this.#metrics?.loopBlocked(task, block.ms / 1000);
   }
 
   /**
@@ -404,11 +336,11 @@ export class Worker {
     this.#promised += free;
     try {
       if (batch.length === 0) {
-        const jobs = await this.#reserver.jobsReserve(params!);
+        const jobs = await this.#store.jobsReserve(params!);
         start?.(jobs);
         return { free, jobs };
       }
-      const { outcomes, jobs } = await this.#reserver.jobsSettleAndReserve({ settlements: batch.map((b) => b.settlement), reserve: params });
+      const { outcomes, jobs } = await this.#store.jobsSettleAndReserve({ settlements: batch.map((b) => b.settlement), reserve: params });
       this.#settled(batch, outcomes);
       start?.(jobs);
       return { free, jobs };
