@@ -6,10 +6,10 @@
 import { getHeapStatistics } from 'node:v8';
 import { isMainThread, parentPort, threadId, workerData, Worker as Thread } from 'node:worker_threads';
 import { pino } from 'pino';
-import { errorInfo, type ErrorInfo } from '../errors.js';
+import { errorInfo } from '../errors.js';
 import { loadApp } from './app-module.js';
 import type { ChildInit, FromChild, ToChild } from './child-protocol.js';
-import { runJob, type JobIo, type RunningJob } from './run-job.js';
+import { errorFromInfo, runJob, type JobIo, type RunningJob } from './run-job.js';
 
 const inThread = !isMainThread;
 const init: ChildInit = inThread ? (workerData as ChildInit) : (JSON.parse(process.env.CONVEYOR_CHILD_INIT ?? '{}') as ChildInit);
@@ -37,8 +37,17 @@ setInterval(() => { if (process.ppid !== workerData) process.kill(process.pid, '
   process.on('SIGTERM', () => {});
 }
 
-/** Memory this child uses: a process's resident set; a thread's own heap (the RSS is the whole process's). */
-const memoryMb = (): number => Math.round((inThread ? getHeapStatistics().used_heap_size : process.memoryUsage.rss()) / 1048576);
+/**
+ * Memory this child uses: a process's resident set; a thread's own heap (the RSS is the whole
+ * process's). Read at most every 100 ms rather than after every job (short jobs need not pay for
+ * it; a recycle decided a job later changes nothing).
+ */
+let memory = { mb: 0, at: -Infinity };
+const memoryMb = (): number => {
+  const now = performance.now();
+  if (now - memory.at >= 100) memory = { mb: Math.round((inThread ? getHeapStatistics().used_heap_size : process.memoryUsage.rss()) / 1048576), at: now };
+  return memory.mb;
+};
 
 /** Calls to the supervisor awaiting its reply. */
 const calls = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
@@ -53,8 +62,6 @@ const io: JobIo = {
   jobProgress: (params) => call('jobProgress', params),
 };
 
-const fromInfo = (info: ErrorInfo): Error => Object.assign(new Error(info.message), { name: info.type });
-
 async function main(): Promise<void> {
   if (!inThread) guardAgainstOrphaning(init.parentPid);
   // Log records go to the supervisor, which writes them in its own format beside its own.
@@ -66,7 +73,7 @@ async function main(): Promise<void> {
       const pending = calls.get(m.n);
       calls.delete(m.n);
       if (m.ok) pending?.resolve(m.value);
-      else pending?.reject(fromInfo(m.error));
+      else pending?.reject(errorFromInfo(m.error));
     } else if (m.t === 'abort') {
       if (!running || running.job.id !== m.id || running.job.token !== m.token) return;
       if (m.why.kind === 'shutdown') running.run.abort('shutdown');
