@@ -21,47 +21,42 @@ export function leaseLogBuffer(bytes = 1 << 20): SharedArrayBuffer {
 
 export type LeaseOp = 'hold' | 'drop';
 
-export class LeaseLogWriter {
-  readonly #offsets: Int32Array;
-  readonly #ring: Uint8Array;
+/** The two ends' view of a log buffer: its offsets and its ring. */
+class LeaseLogEnd {
+  protected readonly offsets: Int32Array;
+  protected readonly ring: Uint8Array;
 
   constructor(buffer: SharedArrayBuffer) {
-    this.#offsets = new Int32Array(buffer, 0, 2);
-    this.#ring = new Uint8Array(buffer, HEADER_BYTES);
+    this.offsets = new Int32Array(buffer, 0, 2);
+    this.ring = new Uint8Array(buffer, HEADER_BYTES);
   }
+}
 
+export class LeaseLogWriter extends LeaseLogEnd {
   /** Append the records; false (nothing written) when the ring has no room for all of them. */
   write(op: LeaseOp, leases: readonly LeaseRef[]): boolean {
     const bytes = Buffer.from(`${JSON.stringify([op, leases.map((l) => [l.id, l.token])])}\n`);
-    const size = this.#ring.length;
-    const head = Atomics.load(this.#offsets, HEAD);
-    const free = (Atomics.load(this.#offsets, TAIL) - head - 1 + size) % size;
+    const size = this.ring.length;
+    const head = Atomics.load(this.offsets, HEAD);
+    const free = (Atomics.load(this.offsets, TAIL) - head - 1 + size) % size;
     if (bytes.length > free) return false;
     const first = Math.min(bytes.length, size - head);
-    this.#ring.set(bytes.subarray(0, first), head);
-    if (first < bytes.length) this.#ring.set(bytes.subarray(first), 0);
-    Atomics.store(this.#offsets, HEAD, (head + bytes.length) % size);
+    this.ring.set(bytes.subarray(0, first), head);
+    if (first < bytes.length) this.ring.set(bytes.subarray(first), 0);
+    Atomics.store(this.offsets, HEAD, (head + bytes.length) % size);
     return true;
   }
 }
 
-export class LeaseLogReader {
-  readonly #offsets: Int32Array;
-  readonly #ring: Uint8Array;
-
-  constructor(buffer: SharedArrayBuffer) {
-    this.#offsets = new Int32Array(buffer, 0, 2);
-    this.#ring = new Uint8Array(buffer, HEADER_BYTES);
-  }
-
+export class LeaseLogReader extends LeaseLogEnd {
   /** Every batch written since the last read, in order. */
   read(): { op: LeaseOp; leases: LeaseRef[] }[] {
-    const head = Atomics.load(this.#offsets, HEAD);
-    const tail = Atomics.load(this.#offsets, TAIL);
+    const head = Atomics.load(this.offsets, HEAD);
+    const tail = Atomics.load(this.offsets, TAIL);
     if (head === tail) return [];
     // slice() copies out of shared memory (TextDecoder refuses shared views).
-    const bytes = head > tail ? this.#ring.slice(tail, head) : Buffer.concat([this.#ring.slice(tail), this.#ring.slice(0, head)]);
-    Atomics.store(this.#offsets, TAIL, head);
+    const bytes = head > tail ? this.ring.slice(tail, head) : Buffer.concat([this.ring.slice(tail), this.ring.slice(0, head)]);
+    Atomics.store(this.offsets, TAIL, head);
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
     return text.split('\n').filter(Boolean).map((line) => {
       const [op, pairs] = JSON.parse(line) as [LeaseOp, [string, number][]];
