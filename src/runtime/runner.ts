@@ -11,11 +11,11 @@
  * - processes  one child process per slot: as threads, plus isolation from native crashes and
  *              memory of its own; costs a process per slot.
  */
-import type { PoolChildInfo, PoolKind, ReservedJob, WorkerPoolInfo } from '../store/store.js';
+import type { PoolKind, ReservedJob, WorkerPoolInfo } from '../store/store.js';
 import type { RunningJob } from './run-job.js';
 
 export const POOL_KINDS: readonly PoolKind[] = ['inline', 'threads', 'processes'];
-export type { PoolKind, WorkerPoolInfo as PoolInfo, PoolChildInfo as ChildInfo };
+export type { PoolKind };
 
 export interface Runner {
   readonly kind: PoolKind;
