@@ -111,6 +111,11 @@ export class ChildPool implements Runner {
     return { kind: this.kind, children, recycled: this.#recycled, crashed: this.#crashed };
   }
 
+  /** What one child is, in log lines. */
+  get #unit(): string {
+    return this.kind === 'threads' ? 'thread' : 'process';
+  }
+
   /** Send a message to the child running `job`, if one does. */
   tell(job: ChildJob, message: ToChild): void {
     job.child?.handle.post(message);
@@ -120,9 +125,9 @@ export class ChildPool implements Runner {
   terminate(job: ChildJob, settlement: Settlement | null, why: string): void {
     const child = job.child;
     job.finish(settlement);
-    this.#crashed++;
     if (!child) return;
-    this.#logger.warn({ job: job.job.id, child: child.handle.pid }, `Task ${job.label} stopped (${why}): ${this.kind === 'threads' ? 'thread' : 'process'} ${child.handle.pid} terminated; a fresh one replaces it`);
+    this.#crashed++;
+    this.#logger.warn({ job: job.job.id, child: child.handle.pid }, `Task ${job.label} stopped (${why}): ${this.#unit} ${child.handle.pid} terminated; a fresh one replaces it`);
     child.job = undefined;
     child.terminated = true;
     child.handle.kill();
@@ -144,7 +149,7 @@ export class ChildPool implements Runner {
     } else if (m.t === 'failed') {
       const err = errorFromInfo(m.error);
       if (this.#starting && !child.ready) this.#starting.reject(err);
-      else this.#logger.error({ err }, `a ${this.kind === 'threads' ? 'thread' : 'process'} of the pool could not load the app; trying again in ${RESPAWN_PAUSE_MS} ms`);
+      else this.#logger.error({ err }, `a ${this.#unit} of the pool could not load the app; trying again in ${RESPAWN_PAUSE_MS} ms`);
     } else if (m.t === 'log') {
       this.#relayLog(m.line);
     } else if (m.t === 'call') {
@@ -186,7 +191,7 @@ export class ChildPool implements Runner {
     }
     if (job) {
       this.#crashed++;
-      this.#logger.error({ job: job.job.id, child: child.handle.pid, err: how.error }, `Task ${job.label}: its ${this.kind === 'threads' ? 'thread' : 'process'} ${child.handle.pid} died (${exitText(how)}); this delivery is lost and the job runs again when its lease lapses (it was delivery ${job.job.deliveries} of this attempt; past the job's maxDeliveries it fails with WorkerLostError)`);
+      this.#logger.error({ job: job.job.id, child: child.handle.pid, err: how.error }, `Task ${job.label}: its ${this.#unit} ${child.handle.pid} died (${exitText(how)}); this delivery is lost and the job runs again when its lease lapses (it was delivery ${job.job.deliveries} of this attempt; past the job's maxDeliveries it fails with WorkerLostError)`);
       job.finish(null);
     }
     if (this.#stopping || child.retiring) return;

@@ -67,7 +67,6 @@ export class LeaseThread implements Leases {
   #n = 0;
   #stopped: Promise<void> | undefined;
   #exited = false;
-
   readonly #log: LeaseLogWriter;
 
   constructor(options: Omit<LeaseThreadData, 'alive' | 'log'>, events: LeaseEvents) {
@@ -80,29 +79,26 @@ export class LeaseThread implements Leases {
     let ready!: () => void;
     let failed!: (err: Error) => void;
     this.ready = new Promise<void>((resolve, reject) => ((ready = resolve), (failed = reject)));
-    this.ready.catch(() => {}); // also reported by the 'error' listener
-    this.#thread.on('error', (err) => failed(err));
+    this.ready.catch(() => {}); // the 'error' listener logs it too
     this.#thread.on('message', (m: FromLeaseThread) => {
       if (m.t === 'ready') {
         this.#isReady = true;
         ready();
         this.#waited();
-      }
-      else if (m.t === 'lost') events.lost(m.lease, m.reason, m.terminate);
+      } else if (m.t === 'lost') events.lost(m.lease, m.reason, m.terminate);
       else if (m.t === 'log') events[m.level](m.obj, m.msg);
       else if (m.t === 'beaten') this.#settleBeat(m.n);
     });
-    this.#thread.on('error', (err) => events.error({ err }, 'the lease thread failed; leases are no longer renewed, so this worker\'s jobs return to the queue after their lease'));
+    this.#thread.on('error', (err) => {
+      failed(err);
+      events.error({ err }, 'the lease thread failed; leases are no longer renewed, so this worker\'s jobs return to the queue after their lease');
+    });
     this.#thread.on('exit', () => {
       this.#exited = true;
       failed(new Error('the lease thread exited before it had opened the store'));
       clearInterval(this.#aliveTimer);
       for (const n of [...this.#beats.keys()]) this.#settleBeat(n);
     });
-    // Like the worker's timers, it keeps the process alive only while the worker waits for it
-    // (to be ready, to answer a beat): a worker used through runOnce() and never stopped must
-    // not hold its process open. Unref'd once ready (#waited).
-
   }
 
   #post(message: ToLeaseThread): void {
@@ -115,7 +111,11 @@ export class LeaseThread implements Leases {
     this.#waited();
   }
 
-  /** An answer is awaited: keep the process alive until it comes. */
+  /**
+   * Like the worker's timers, the thread keeps the process alive only while the worker waits for
+   * it (to be ready, to answer a beat): a worker used through runOnce() and never stopped must not
+   * hold its process open. A beat is awaited: keep the process alive until it is answered.
+   */
   #waiting(): void {
     if (this.#beats.size === 1) this.#thread.ref();
   }
