@@ -64,11 +64,46 @@ export class LeaseLostError extends ConveyorError {
   }
 }
 
+/**
+ * Fill a message template's `{name}` placeholders in one pass (a value holding braces is not
+ * read again). The templates of the errors a store records are filled by every engine — by this
+ * function in TypeScript, by its mirror in Redis' Lua — so their text is written once, here.
+ */
+export function fillTemplate(template: string, values: Readonly<Record<string, string | number>>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? String(values[name]) : whole));
+}
+
 /** A job's lease expired too many times: its worker keeps dying on it (poison-pill guard). */
 export class WorkerLostError extends ConveyorError {
   override readonly code = 'WORKER_LOST';
+  /** The message, as every store records it. */
+  static readonly template = 'job {id} was delivered {deliveries} times and its worker was lost each time (killed, crashed or frozen past its lease); giving up';
   constructor(readonly jobId: string, readonly deliveries: number) {
-    super(`job ${jobId} was delivered ${deliveries} times and its worker was lost each time (killed, crashed or frozen past its lease); giving up`);
+    super(fillTemplate(WorkerLostError.template, { id: jobId, deliveries }));
+  }
+}
+
+/** A job reached the head of its queue after its `expires` had passed: it is REVOKED, not run. */
+export class JobExpiredError extends ConveyorError {
+  override readonly code = 'EXPIRED';
+  /** The message, as every store records it. */
+  static readonly template = 'job {id} expired before a worker could start it (its expires time had passed)';
+  constructor(readonly jobId: string) {
+    super(fillTemplate(JobExpiredError.template, { id: jobId }));
+  }
+}
+
+/**
+ * A chord's callback was not run because a member did not succeed: the callback is recorded as
+ * FAILURE with this error (its failure callbacks fire), naming the first such member by index.
+ * A dead-letter retry of the callback runs it once every member has succeeded.
+ */
+export class ChordError extends ConveyorError {
+  override readonly code = 'CHORD_FAILED';
+  /** The message, as every store records it: the member, its final state and its own error. */
+  static readonly template = 'chord member {member} (index {index}) ended {state}: {type}: {message}';
+  constructor(readonly memberId: string, readonly index: number, readonly state: string, override readonly cause: ErrorInfo | null) {
+    super(fillTemplate(ChordError.template, { member: memberId, index, state, type: cause?.type ?? 'Error', message: cause?.message ?? '' }));
   }
 }
 

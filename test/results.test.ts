@@ -155,7 +155,7 @@ describe('expiry', () => {
     assert.equal(ran, 0);
     const info = await r.info();
     assert.equal(info.state, 'REVOKED');
-    assert.equal(info.error?.type, 'Expired');
+    assert.equal(info.error?.type, 'JobExpiredError');
     await assert.rejects(r.get(), (e: unknown) => e instanceof TaskRevokedError && /expired/.test(e.message));
   });
 

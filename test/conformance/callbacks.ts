@@ -79,7 +79,7 @@ function outcomeTests(test: TestFn): void {
     h.advance(3);
     assert.equal(await h.store.jobRevoke({ id: parent.id, terminate: false, reason: 'customer cancelled' }), 'revoked');
     const { error } = await h.get(parent.id);
-    assert.equal(error?.type, 'RevokedError');
+    assert.deepEqual(error, { type: 'RevokedError', code: 'REVOKED', message: 'customer cancelled' });
     const info: ParentInfo = { id: parent.id, task: parent.task, state: 'REVOKED', resultJson: null, error };
     assert.deepEqual(await h.store.jobGet(onFailure.job.id), firedRecord(onFailure.job, T0 + 3, info));
     assert.deepEqual(await h.store.jobGet(onFinal.job.id), firedRecord(onFinal.job, T0 + 3, info));
@@ -114,7 +114,10 @@ function outcomeTests(test: TestFn): void {
     await h.reserveOne();
     assert.deepEqual(await h.loseLeases(), { requeued: [], failed: [parent.id] });
     const { error } = await h.get(parent.id);
-    assert.equal(error?.type, 'WorkerLostError');
+    assert.deepEqual(error, {
+      type: 'WorkerLostError', code: 'WORKER_LOST',
+      message: `job ${parent.id} was delivered 1 times and its worker was lost each time (killed, crashed or frozen past its lease); giving up`,
+    });
     const info: ParentInfo = { id: parent.id, task: parent.task, state: 'FAILURE', resultJson: null, error };
     assert.deepEqual(await h.store.jobGet(onFailure.job.id), firedRecord(onFailure.job, T0 + LEASE_MS + 1, info));
     assert.equal(await h.store.jobGet(onSuccess.job.id), null);

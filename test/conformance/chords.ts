@@ -30,10 +30,11 @@ function members(cb: CallbackJob, size: number, more: Partial<NewJob>[] = []): P
   return Array.from({ length: size }, (_, index) => ({ chord: { index, size, callback: cb } satisfies ChordMember, ...more[index] }));
 }
 
-/** The chord's callback is recorded as FAILURE with a ChordError and cannot run. */
-async function assertChordFailed(h: Harness, cb: CallbackJob, when: string): Promise<void> {
+/** The chord's callback is recorded as FAILURE with a ChordError (with `message`) and cannot run. */
+async function assertChordFailed(h: Harness, cb: CallbackJob, when: string, message: string): Promise<void> {
   const record = await h.get(cb.id);
-  assert.deepEqual([record.state, record.error?.type], ['FAILURE', 'ChordError'], when);
+  assert.equal(record.state, 'FAILURE', when);
+  assert.deepEqual(record.error, { type: 'ChordError', code: 'CHORD_FAILED', message }, when);
   assert.deepEqual(await h.reserve({ queues: [cb.queue] }), [], `${when}: nothing to reserve`);
 }
 
@@ -171,14 +172,15 @@ function failureTests(test: TestFn): void {
     await h.settle(complete(r0, '0'));
     assert.equal(await h.store.jobGet(cb.id), null, 'after 2 of 3');
     await h.settle(complete(r2, '2'));
-    await assertChordFailed(h, cb, 'after 3 of 3');
+    const message = `chord member ${jobs[1]!.id} (index 1) ended FAILURE: NetworkError: connection reset`;
+    await assertChordFailed(h, cb, 'after 3 of 3', message);
     assert.equal((await h.get(cb.id)).parent, null);
     // A dead letter like any FAILURE: listed and counted in its queue.
     assert.deepEqual((await h.store.jobsList({ states: ['FAILURE'], queue: 'chord-cb', limit: 10 })).map((j) => j.id), [cb.id]);
     const stats = (await h.store.queueStats()).find((q) => q.queue === 'chord-cb');
     assert.deepEqual(stats?.counts, { PENDING: 0, STARTED: 0, RETRY: 0, SUCCESS: 0, FAILURE: 1, REVOKED: 0 });
     h.advance(HOUR);
-    await assertChordFailed(h, cb, 'an hour later');
+    await assertChordFailed(h, cb, 'an hour later', message);
   });
 
   test('chords: a revoked member fails the chord too', async (h) => {
@@ -188,12 +190,12 @@ function failureTests(test: TestFn): void {
     const r0 = await h.reserveOne();
     assert.equal(r0.id, m0.id);
     await h.settle(complete(r0));
-    await assertChordFailed(h, cb, 'after the chord failed');
+    await assertChordFailed(h, cb, 'after the chord failed', `chord member ${m1.id} (index 1) ended REVOKED: RevokedError: revoked`);
   });
 
   test('chords: a member lost past maxDeliveries or expired at reserve fails the chord', async (h) => {
     const [lostCb, expiredCb] = [callbackJob({ queue: 'cb-lost' }), callbackJob({ queue: 'cb-expired' })];
-    await h.enqueue(
+    const [lost, , expired] = await h.enqueue(
       ...members(lostCb, 2, [{ maxDeliveries: 1, priority: 1 }, { queue: 'other' }]),
       ...members(expiredCb, 2, [{ expiresAt: T0, priority: 2 }, { queue: 'other' }]),
     );
@@ -201,7 +203,8 @@ function failureTests(test: TestFn): void {
     await h.reserveOne();
     await h.loseLeases();
     await h.store.jobsSettle((await h.reserve({ queues: ['other'] })).map((r) => complete(r)));
-    for (const cb of [lostCb, expiredCb]) await assertChordFailed(h, cb, cb.queue);
+    await assertChordFailed(h, lostCb, 'lost', `chord member ${lost.id} (index 0) ended FAILURE: WorkerLostError: job ${lost.id} was delivered 1 times and its worker was lost each time (killed, crashed or frozen past its lease); giving up`);
+    await assertChordFailed(h, expiredCb, 'expired', `chord member ${expired.id} (index 0) ended REVOKED: JobExpiredError: job ${expired.id} expired before a worker could start it (its expires time had passed)`);
   });
 
   test('chords: a callback recorded as FAILURE fires its own failure callbacks', async (h) => {

@@ -137,7 +137,9 @@ export function reserveTests(test: TestFn): void {
     assert.deepEqual(idsOf(await h.reserve({ limit: 1 })), [plain.id]);
     const record = await h.get(expiring.id);
     assert.equal(record.state, 'REVOKED');
-    assert.notEqual(record.error, null);
+    assert.deepEqual(record.error, {
+      type: 'JobExpiredError', code: 'EXPIRED', message: `job ${expiring.id} expired before a worker could start it (its expires time had passed)`,
+    });
     assert.deepEqual(await h.reserve(), []);
   });
 

@@ -180,7 +180,7 @@ export class StoreModel {
     for (const job of due) {
       if (taken.length >= limit) break;
       if (job.expiresAt !== null && job.expiresAt < this.now) {
-        Object.assign(job, { state: 'REVOKED', error: 'Expired', finishedAt: this.now, keepUntil: this.now + DAY });
+        Object.assign(job, { state: 'REVOKED', error: 'JobExpiredError/EXPIRED', finishedAt: this.now, keepUntil: this.now + DAY });
         this.#finish(job);
         continue;
       }
@@ -244,7 +244,7 @@ export class StoreModel {
     const job = this.jobs.get(id);
     if (!job) return 'missing';
     if (FINAL.has(job.state)) return 'final';
-    Object.assign(job, { state: 'REVOKED', terminate, error: 'RevokedError', finishedAt: this.now, leaseUntil: null, keepUntil: this.now + DAY });
+    Object.assign(job, { state: 'REVOKED', terminate, error: 'RevokedError/REVOKED', finishedAt: this.now, leaseUntil: null, keepUntil: this.now + DAY });
     this.#finish(job);
     return 'revoked';
   }

@@ -30,6 +30,7 @@ import type {
   WorkerInfo, WriteOutcome,
 } from '../store.js';
 import * as checks from '../checks.js';
+import { revokedError } from '../policy.js';
 import { decode, fenceOutcome, RETRY_CODES, REVOKE_CODES } from './codes.js';
 import { call, connect, describeTarget, type Client, type RedisTarget } from './connection.js';
 import { chordRetryArgs } from './redis-dead-letter.js';
@@ -242,7 +243,7 @@ export class RedisStore implements Store {
     if (params.reason !== undefined) checks.checkText(params.reason, 'reason');
     const queue = await this.#locator.locate(params.id);
     if (queue === undefined) return 'missing';
-    const error = toJson({ type: 'RevokedError', message: params.reason ?? 'revoked' }, 'error');
+    const error = toJson(revokedError(params.reason), 'error');
     const args = [this.#nowArg(), params.id, params.terminate ? 1 : 0, error, this.#revokedTtlMs, this.#settledChannel, this.#prefix, this.#ids.scriptArg];
     const answer = decode(REVOKE_CODES, await this.#run('revoke', queue, args));
     // Revokes are rare: look in the outbox rather than widen the script's answer.

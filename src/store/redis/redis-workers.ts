@@ -5,6 +5,7 @@
  * expiry is not past; expired entries are deleted at the next heartbeat. Key layout:
  * lua/include/lib.lua.
  */
+import { workerRecord } from '../policy.js';
 import type { WorkerInfo } from '../store.js';
 import type { ScriptName } from './scripts.js';
 
@@ -26,11 +27,8 @@ export class RedisWorkers {
   }
 
   async heartbeat(worker: Omit<WorkerInfo, 'lastSeenAt'>, ttlMs: number): Promise<void> {
-    // Only the contract's fields, in one order, whatever else the caller's object carries.
-    const info: Omit<WorkerInfo, 'lastSeenAt'> = {
-      id: worker.id, hostname: worker.hostname, pid: worker.pid, queues: worker.queues, concurrency: worker.concurrency,
-      startedAt: worker.startedAt, active: worker.active, counts: worker.counts, ...(worker.pool ? { pool: worker.pool } : {}),
-    };
+    // The script sets lastSeenAt on the store's clock.
+    const { lastSeenAt: _, ...info } = workerRecord(worker, 0);
     await this.#scope.run('worker_heartbeat', this.#base, [this.#scope.nowArg(), worker.id, JSON.stringify(info), ttlMs]);
   }
 

@@ -4,6 +4,7 @@
  * NOSCRIPT (after a restart or a SCRIPT FLUSH) — so scripts survive a server that forgot them.
  */
 import type { Cluster, Redis } from 'ioredis';
+import { luaPolicy } from '../policy.js';
 import { scripts } from './lua/scripts.gen.js';
 
 /** The scripts callable on a client, each with one key (a queue's, a pool's, the workers' or beat's base) and string args. */
@@ -17,8 +18,15 @@ export type ScriptName = (typeof SCRIPT_NAMES)[number];
 /** Script names are prefixed so they cannot clash with Redis commands or a user's own. */
 const commandName = (name: ScriptName) => `conveyor_${name}`;
 
+/** Each script's source: the policy prelude (core's tables and templates, see policy.ts), then the script. */
+let sources: Record<ScriptName, string> | undefined;
+
 export function defineScripts(client: Redis | Cluster): void {
-  for (const name of SCRIPT_NAMES) client.defineCommand(commandName(name), { numberOfKeys: 1, lua: scripts[name] });
+  if (!sources) {
+    const prelude = luaPolicy();
+    sources = Object.fromEntries(SCRIPT_NAMES.map((name) => [name, prelude + scripts[name]])) as Record<ScriptName, string>;
+  }
+  for (const name of SCRIPT_NAMES) client.defineCommand(commandName(name), { numberOfKeys: 1, lua: sources[name] });
 }
 
 /** Run a script (defined by {@link defineScripts}) on the keys of one queue or pool. */

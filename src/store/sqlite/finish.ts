@@ -16,7 +16,8 @@
  */
 import type { ErrorInfo } from '../../errors.js';
 import { prependArg } from '../../message.js';
-import { isFinal } from '../../states.js';
+import { isFinal, type JobState } from '../../states.js';
+import { chordError } from '../policy.js';
 import type { Callback, CallbackJob, ChordMember, CounterName, JobRecord, NewJob, ParentInfo } from '../store.js';
 import type { Statements } from './statements.js';
 
@@ -136,12 +137,8 @@ function markChord(scope: FinishScope, chord: ChordMember, memberId: string, row
   if (!failed) {
     created = scope.insert({ ...chord.callback, argsJson: prependArg(chordArgs(outcomes.map((o) => o.result)), chord.callback.argsJson) }, { parent: null, state: 'PENDING', error: null });
   } else {
-    const cause = parse<ErrorInfo>(failed.error);
-    const chordError: ErrorInfo = {
-      type: 'ChordError', code: 'CHORD_FAILED',
-      message: `chord member ${failed.member_id} (index ${failed.idx}) ended ${failed.state}: ${cause?.type ?? 'Error'}: ${cause?.message ?? ''}`,
-    };
-    created = scope.insert(chord.callback, { parent: null, state: 'FAILURE', error: chordError });
+    const error = chordError(failed.member_id, failed.idx, failed.state as JobState, parse<ErrorInfo>(failed.error));
+    created = scope.insert(chord.callback, { parent: null, state: 'FAILURE', error });
     // The callback is final at birth: its own failure callbacks fire now.
     if (created && chord.callback.callbacks?.length) finish(scope, chordId);
   }

@@ -2,7 +2,7 @@
  * Lease recovery in SQLite: a STARTED job whose lease passed goes back in line (its lost delivery
  * recorded in its history), or fails with WorkerLostError once its deliveries ran out.
  */
-import { errorInfo, WorkerLostError } from '../../errors.js';
+import { workerLostError } from '../policy.js';
 import type { RecoverResult } from '../store.js';
 import type { JobRow } from './rows.js';
 import type { Statements } from './statements.js';
@@ -23,7 +23,7 @@ export function recoverExpired(sql: Statements, now: number, failed: (row: { id:
   // Re-read inside the write lock: another process may have recovered them meanwhile.
   for (const row of expiredLeases(sql, now)) {
     if (row.deliveries >= row.max_deliveries) {
-      const error = JSON.stringify(errorInfo(new WorkerLostError(row.id, row.deliveries)));
+      const error = JSON.stringify(workerLostError(row.id, row.deliveries));
       failed(sql.lost.get({ seq: row.seq, error, now }) as { id: string; quiet: number } | undefined);
       result.failed.push(row.id);
     } else {

@@ -15,7 +15,7 @@ import {
   type Store, type StoreOptions, type WaitParams, type WorkerInfo, type WriteOutcome,
 } from '../store.js';
 import * as checks from '../checks.js';
-import { expiresAtOf, runAtOf } from '../policy.js';
+import { expiredError, expiresAtOf, fenceVerdict, revokedError, runAtOf } from '../policy.js';
 import { openDatabase } from './database.js';
 import { keyHolder } from './dedup.js';
 import { retryDeadLetter } from './dead-letter.js';
@@ -49,6 +49,7 @@ interface FinalRow {
 
 interface DueRow {
   seq: number;
+  id: string;
   priority: number;
   run_at: number;
   expires_at: number | null;
@@ -169,7 +170,7 @@ export class SqliteStore implements Store {
       if (due.length === 0) break;
       for (const row of due) {
         if (row.expires_at !== null && row.expires_at < now) {
-          const error = JSON.stringify({ type: 'Expired', message: `expired at ${new Date(row.expires_at).toISOString()} before it could start` });
+          const error = JSON.stringify(expiredError(row.id));
           this.#finished(this.#sql.expire.get({ seq: row.seq, now, error, keepUntil: now + this.#revokedTtlMs }) as FinalRow | undefined, now);
           continue;
         }
@@ -229,28 +230,22 @@ export class SqliteStore implements Store {
 
   /** The outcome of a write fenced by `token`: ok when it changed the row, else why not. */
   #fenced(id: string, token: number, changes: number): WriteOutcome {
-    return changes > 0 ? { id, ok: true } : { id, ...this.#loss(id, token) };
+    return changes > 0 ? { id, ok: true } : this.#loss(id, token);
   }
 
   /** Whether `token` holds job `id`'s current lease, else why not (a stale one is counted). */
-  #loss(id: string, token: number): { ok: true } | { ok: false; reason: 'stale' | 'revoked' | 'final' | 'missing'; terminate: boolean } {
+  #loss(id: string, token: number): WriteOutcome {
     const row = this.#sql.leaseCheck.get({ id }) as Pick<JobRow, 'state' | 'token' | 'terminate'> | undefined;
-    if (!row) return { ok: false, reason: 'missing', terminate: false };
-    if (row.token === token && row.state === 'STARTED') return { ok: true };
-    if (row.token === token && row.state === 'REVOKED') return { ok: false, reason: 'revoked', terminate: row.terminate === 1 };
-    // A newer delivery, or a lapsed lease put back in line: either way this writer is stale.
-    if (row.token !== token || row.state === 'PENDING' || row.state === 'RETRY') {
-      this.#count('stale_writes_refused_total');
-      return { ok: false, reason: 'stale', terminate: false };
-    }
-    return { ok: false, reason: 'final', terminate: false };
+    const outcome = fenceVerdict(id, token, row && { state: row.state, token: row.token, terminate: row.terminate === 1 });
+    if (!outcome.ok && outcome.reason === 'stale') this.#count('stale_writes_refused_total');
+    return outcome;
   }
 
   async jobRevoke(params: { id: string; terminate: boolean; reason?: string }): Promise<'revoked' | 'final' | 'missing'> {
     checks.checkName(params.id, 'id');
     if (params.reason !== undefined) checks.checkText(params.reason, 'reason');
     const now = this.#now();
-    const error = JSON.stringify({ type: 'RevokedError', message: params.reason ?? 'revoked' });
+    const error = JSON.stringify(revokedError(params.reason));
     return this.#write(() => {
       const row = this.#sql.revoke.get({ id: params.id, terminate: params.terminate ? 1 : 0, error, now, keepUntil: now + this.#revokedTtlMs }) as FinalRow | undefined;
       if (this.#finished(row, now) > 0) return 'revoked';
@@ -327,7 +322,11 @@ export class SqliteStore implements Store {
   }
 
   #stepScope(): steps.StepScope {
-    return { sql: this.#sql, lease: (id, token) => this.#loss(id, token), count: (name) => this.#count(name) };
+    const lease = (id: string, token: number) => {
+      const outcome = this.#loss(id, token);
+      return outcome.ok ? { ok: true as const } : { ok: false as const, reason: outcome.reason, terminate: outcome.terminate };
+    };
+    return { sql: this.#sql, lease, count: (name) => this.#count(name) };
   }
 
   async poolAdd(params: { pool: string; items: readonly string[] }): Promise<number> {

@@ -14,8 +14,7 @@ for _, id in ipairs(expired) do
   local f = redis.call('HMGET', key, 'd', 'md', 'p', 'r', 'sq', 'tk', 'at')
   redis.call('HDEL', key, 'l')
   if tonumber(f[1]) >= tonumber(f[2]) then
-    local err = cjson.encode({ type = 'WorkerLostError', code = 'WORKER_LOST', message = 'job ' .. id .. ' was delivered ' .. f[1] ..
-      ' times and its worker was lost each time (killed, crashed or frozen past its lease); giving up' })
+    local err = policy_error('worker_lost', { id = id, deliveries = f[1] })
     redis.call('HSET', key, 's', 'FAILURE', 'err', err, 'f', now)
     redis.call('ZADD', base .. 'failed', f[5], id)
     count(base, 'STARTED', 'FAILURE')

@@ -176,19 +176,17 @@ local function enqueue_waiting(base, id, priority, run_at, seq, now)
 end
 
 -- Why a write fenced by `token` is refused (nil when the lease is current), and the job's
--- fields the writers need: { s, tk, tm, sq, p, r, at, d, cb, ch, fl }.
+-- fields the writers need: { s, tk, tm, sq, p, r, at, d, cb, ch, fl }. The verdict is policy's
+-- (POLICY_FENCE, by state for the current token; any other token is stale).
 -- Codes (mapped to LossReason by the adapter): STALE, REVOKED, REVOKED_TERMINATE, FINAL, MISSING.
 local function fence(key, token)
   local f = redis.call('HMGET', key, 's', 'tk', 'tm', 'sq', 'p', 'r', 'at', 'd', 'cb', 'ch', 'fl')
   local state, current = f[1], f[2]
   if not state then return 'MISSING', f end
-  if state == 'STARTED' and current == token then return nil, f end
-  if state == 'REVOKED' and current == token then
-    if f[3] == '1' then return 'REVOKED_TERMINATE', f end
-    return 'REVOKED', f
-  end
-  if current ~= token or state == 'PENDING' or state == 'RETRY' then return 'STALE', f end
-  return 'FINAL', f
+  local verdict = current == token and POLICY_FENCE[state] or 'stale'
+  if verdict == 'ok' then return nil, f end
+  if verdict == 'revoked' and f[3] == '1' then return 'REVOKED_TERMINATE', f end
+  return string.upper(verdict), f
 end
 
 -- fence() for a script fenced by one job's token (step, progress): a STALE refusal is counted.
@@ -248,7 +246,7 @@ end
 
 -- ---- Finishing: callbacks, chords, parents (see the Store JSDoc on finishing a job) ----
 
-local FINAL = { SUCCESS = true, FAILURE = true, REVOKED = true }
+local FINAL = POLICY_FINAL
 
 -- `[value, ...args]` from JSON texts, spliced as text (see the wire JSON note at the top).
 local function prepend_arg(value, args)
@@ -341,7 +339,7 @@ local function chord_mark(base, d, now)
   else
     -- A dead-letter retry of the callback reads the marks from this record (retry_final.lua).
     cb.a = d.j.a
-    cb.err = cjson.encode({ type = 'ChordError', code = 'CHORD_FAILED', message = failure })
+    cb.err = cjson.encode({ type = POLICY_ERRORS.chord.type, code = POLICY_ERRORS.chord.code, message = failure })
   end
   deliver(base, cb, now)
 end
@@ -373,7 +371,7 @@ local function chord_failure(id, index, state, err)
   local type_, message = e.type, e.message
   if type(type_) ~= 'string' then type_ = 'Error' end
   if type(message) ~= 'string' then message = '' end
-  return 'chord member ' .. id .. ' (index ' .. tostring(index) .. ') ended ' .. state .. ': ' .. type_ .. ': ' .. message
+  return policy_message('chord', { member = id, index = index, state = state, type = type_, message = message })
 end
 
 -- Fire, for job `id` final as `state`, the `callbacks` that fire for that outcome (each with the
@@ -464,9 +462,7 @@ local function held_by(base, ik, now)
   local holder = redis.call('HGET', base .. 'idem', ik)
   if not holder then return nil end
   local h = redis.call('HMGET', base .. 'job:' .. holder, 's', 'f', 'it', 'ku')
-  if not h[1] or (h[4] and tonumber(h[4]) < now) then return nil end
-  if not FINAL[h[1]] then return holder end
-  if h[3] and h[2] and tonumber(h[2]) + tonumber(h[3]) > now then return holder end
+  if h[1] and policy_key_held(h[1], h[2], h[3], h[4], now) then return holder end
   return nil
 end
 
@@ -485,7 +481,7 @@ local function take(base, now, worker, limit, lease_ms, revoked_ttl_ms)
       local key = base .. 'job:' .. id
       local f = redis.call('HMGET', key, 'x', 's', 't', 'a', 'at', 'e', 'tk', 'd', 'par', 'pg')
       if f[1] and tonumber(f[1]) < now then
-        local err = cjson.encode({ type = 'Expired', message = 'expired before it could start' })
+        local err = policy_error('expired', { id = id })
         local keep = now + revoked_ttl_ms
         redis.call('HSET', key, 's', 'REVOKED', 'err', err, 'f', now, 'ku', keep)
         zadd(base .. 'kept', keep, id)
