@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { Conveyor, PermanentError, SqliteStore, Worker } from '../src/index.js';
+import { Conveyor, PermanentError, Worker } from '../src/index.js';
+import { SqliteStore } from '../src/store/sqlite/index.js';
 import { apiServices, buildServer } from '../src/http/server.js';
 import { launchChromium } from '../test/http/browser.js';
 

@@ -3,10 +3,10 @@
  * server and the worker import the same module so both know the same tasks.
  */
 import { pino, type Logger } from 'pino';
-import { callbacksOf, type CanvasSender } from './canvas.js';
+import { callbacksOf, type ApplyOptions, type CanvasSender, type JobDefaults } from './canvas.js';
 import { toMs, type Duration } from './duration.js';
 import { InvalidArgumentError } from './errors.js';
-import { buildJob, DEFAULT_MAX_PAYLOAD_BYTES, type ApplyOptions, type JobDefaults } from './message.js';
+import { buildJob, DEFAULT_MAX_PAYLOAD_BYTES } from './message.js';
 import { Pool } from './pool.js';
 import { AsyncResult } from './result.js';
 import { Reconciler, type ReconcileOptions } from './scheduler/reconcile.js';

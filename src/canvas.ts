@@ -16,9 +16,25 @@
  */
 import { createHash } from 'node:crypto';
 import { InvalidArgumentError } from './errors.js';
-import { buildJob, canonicalJson, prependArg, type ApplyOptions, type JobDefaults } from './message.js';
+import { buildJob, canonicalJson, prependArg, type SendDefaults, type SendOptions } from './message.js';
 import { AsyncResult } from './result.js';
 import type { Callback, CallbackJob, EnqueueResult, NewJob, Store } from './store/store.js';
+
+/** Per-call options of `applyAsync` (and `app.send`): the job's own, and the tasks it links to. */
+export interface ApplyOptions extends SendOptions {
+  /** Tasks to send once, when this job succeeds (Celery's `link`); each gets the result as its first arg (unless made with `si`). */
+  link?: Signature | readonly Signature[];
+  /** Tasks to send once, when this job fails for good or is revoked (Celery's `link_error`). */
+  linkError?: Signature | readonly Signature[];
+  /** Tasks to send once, when this job ends either way. */
+  finally?: Signature | readonly Signature[];
+}
+
+/** The task-level defaults a job is built from, with the callbacks every job of the task gets. */
+export interface JobDefaults extends SendDefaults {
+  /** Callbacks every job of the task gets (before a call's own). */
+  callbacks?: { link?: readonly Signature[]; linkError?: readonly Signature[]; finally?: readonly Signature[] };
+}
 
 /** What sending a workflow needs from the app. */
 export interface CanvasSender {

@@ -11,7 +11,8 @@ export { Reconciler, type ReconcileOptions, type ReconcileReport } from './sched
 export { Schedule, type ScheduleOptions, type MissedTicks } from './scheduler/schedule.js';
 export { Beat, type BeatOptions, type BeatReport } from './scheduler/beat.js';
 export { AsyncResult, type TaskInfo, type TaskProgress, type GetOptions } from './result.js';
-export type { ApplyOptions, Json } from './message.js';
+export type { Json } from './message.js';
+export type { ApplyOptions } from './canvas.js';
 export type { RetryPolicy, BackoffOptions, ErrorClass } from './retry.js';
 export { backoffDelay } from './retry.js';
 export type { Duration } from './duration.js';
@@ -19,8 +20,6 @@ export { JOB_STATES, FINAL_STATES, isFinal, type JobState } from './states.js';
 export { Worker, type WorkerOptions } from './worker/worker.js';
 export { WorkerMetrics, MetricsServer, type WorkerMetricsOptions, type SettleOutcome } from './worker/metrics.js';
 export { openStore, parseStoreUrl, DEFAULT_STORE_URL } from './store/open.js';
-export { SqliteStore, type SqliteStoreOptions } from './store/sqlite/sqlite-store.js';
-export { RedisStore, type RedisStoreOptions } from './store/redis/redis-store.js';
 export type * from './store/store.js';
 export { COUNTERS } from './store/store.js';
 export * from './errors.js';

@@ -9,7 +9,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { toMs, type Duration } from './duration.js';
 import { InvalidArgumentError, NotJsonError, PayloadTooLargeError } from './errors.js';
-import type { Signature } from './canvas.js';
 import { checkName, checkQueueName } from './store/checks.js';
 import type { NewJob } from './store/store.js';
 
@@ -92,8 +91,8 @@ export function toJson(value: unknown, path: string, maxBytes = DEFAULT_MAX_PAYL
   return text;
 }
 
-/** Per-call options of `applyAsync` (and `app.send`). */
-export interface ApplyOptions {
+/** The per-call options that shape one job (ApplyOptions in canvas.ts adds the links to other tasks). */
+export interface SendOptions {
   /** Start no sooner than this long from now. */
   countdown?: Duration;
   /** Start no sooner than this time (a Date, epoch ms, or an ISO string). */
@@ -114,12 +113,6 @@ export interface ApplyOptions {
   idempotencyKey?: string;
   /** Keep the key held this long after the job ends, so late duplicates get its result too. @default released when it ends */
   idempotencyTtl?: Duration;
-  /** Tasks to send once, when this job succeeds (Celery's `link`); each gets the result as its first arg (unless made with `si`). */
-  link?: Signature | readonly Signature[];
-  /** Tasks to send once, when this job fails for good or is revoked (Celery's `link_error`). */
-  linkError?: Signature | readonly Signature[];
-  /** Tasks to send once, when this job ends either way. */
-  finally?: Signature | readonly Signature[];
 }
 
 /** A task's enqueue dedup: derive the key from the task name and its args. */
@@ -128,8 +121,8 @@ export interface IdempotentDefaults {
   ttlMs: number | null;
 }
 
-/** The task-level defaults a job is built from. */
-export interface JobDefaults {
+/** The task-level defaults one job is built from (JobDefaults in canvas.ts adds the task's links). */
+export interface SendDefaults {
   queue: string;
   priority: number;
   maxDeliveries: number;
@@ -138,8 +131,6 @@ export interface JobDefaults {
   maxPayloadBytes: number;
   /** Dedup every job of the task by a key derived from its args. */
   idempotent?: IdempotentDefaults;
-  /** Callbacks every job of the task gets (before a call's own). */
-  callbacks?: { link?: readonly Signature[]; linkError?: readonly Signature[]; finally?: readonly Signature[] };
 }
 
 /** `[first, ...args]` from JSON texts, without parsing either (a result keeps its exact text). */
@@ -180,7 +171,7 @@ function toEpoch(value: Date | number | string, field: string): number {
  * or an expiry given as a date is an instant (a wall-clock time, as the caller's clock reads it).
  * @throws NotJsonError / PayloadTooLargeError for bad args, InvalidArgumentError for bad options.
  */
-export function buildJob(task: string, args: readonly unknown[], defaults: JobDefaults, options: ApplyOptions): NewJob {
+export function buildJob(task: string, args: readonly unknown[], defaults: SendDefaults, options: SendOptions): NewJob {
   if (!Array.isArray(args)) throw new InvalidArgumentError(`args must be an array of the task's arguments, got ${describe(args)}`);
   const argsJson = toJson(args, 'args', defaults.maxPayloadBytes);
   if (options.countdown !== undefined && options.eta !== undefined) {
@@ -203,7 +194,7 @@ export function buildJob(task: string, args: readonly unknown[], defaults: JobDe
   return job;
 }
 
-function idempotencyOf(task: string, args: readonly unknown[], defaults: JobDefaults, options: ApplyOptions): NewJob['idempotency'] {
+function idempotencyOf(task: string, args: readonly unknown[], defaults: SendDefaults, options: SendOptions): NewJob['idempotency'] {
   const key = options.idempotencyKey === undefined ? undefined : checkName(options.idempotencyKey, 'options.idempotencyKey');
   if (key === undefined && !defaults.idempotent) {
     if (options.idempotencyTtl !== undefined) throw new InvalidArgumentError('options.idempotencyTtl needs options.idempotencyKey (or a task declared idempotent)');

@@ -2,12 +2,11 @@
  * Task definitions: a named handler with options, and the calls that send it (`delay`,
  * `applyAsync`) or run it inline (`run`, for users' unit tests).
  */
-import { Signature, type CanvasSender } from './canvas.js';
+import { Signature, type ApplyOptions, type CanvasSender, type JobDefaults } from './canvas.js';
 import { createContext, localSteps, type TaskContext } from './context.js';
 import { localProgress } from './progress.js';
 import { toMs, type Duration } from './duration.js';
 import { InvalidArgumentError } from './errors.js';
-import type { ApplyOptions, JobDefaults } from './message.js';
 import type { AsyncResult } from './result.js';
 import { resolveRetry, type ResolvedRetry, type RetryPolicy } from './retry.js';
 

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Conveyor, InvalidArgumentError, Retry, SqliteStore, UnknownStoreError, type ApplyOptions } from '../src/index.js';
+import { Conveyor, InvalidArgumentError, Retry, UnknownStoreError, type ApplyOptions } from '../src/index.js';
+import { SqliteStore } from '../src/store/sqlite/index.js';
 import { allJobs, T0, world, type World } from './helpers.js';
 
 let w: World;

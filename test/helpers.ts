@@ -12,7 +12,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
-import { Conveyor, SqliteStore, Worker, type ConveyorOptions, type WorkerOptions } from '../src/index.js';
+import { Conveyor, Worker, type ConveyorOptions, type WorkerOptions } from '../src/index.js';
+import { SqliteStore } from '../src/store/sqlite/index.js';
 
 export const T0 = 1_700_000_000_000;
 

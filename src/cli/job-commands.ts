@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { toMs } from '../duration.js';
 import { InvalidArgumentError, TaskFailedError, TaskRevokedError } from '../errors.js';
-import type { ApplyOptions } from '../message.js';
+import type { ApplyOptions } from '../canvas.js';
 import type { AsyncResult, TaskInfo } from '../result.js';
 import { retryAnswerText } from '../retry.js';
 import { printJson, when } from './format.js';

@@ -1,7 +1,7 @@
 /** `/api/tasks`: send a task, read a job, list jobs, retry and revoke. */
 import type { FastifyInstance } from 'fastify';
 import type { Duration } from '../duration.js';
-import type { ApplyOptions } from '../message.js';
+import type { ApplyOptions } from '../canvas.js';
 import { retryAnswerText } from '../retry.js';
 import type { ArgsSchema, Task } from '../task.js';
 import { badInput, conflict, HttpError, notFound, parseInput } from './errors.js';

@@ -13,7 +13,7 @@
 import { toMs, type Duration } from '../duration.js';
 import type { TaskContext } from '../context.js';
 import { InvalidArgumentError } from '../errors.js';
-import type { ApplyOptions } from '../message.js';
+import type { ApplyOptions } from '../canvas.js';
 import type { AsyncResult } from '../result.js';
 import { checkName } from '../store/checks.js';
 import type { Task } from '../task.js';

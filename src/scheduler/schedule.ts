@@ -15,7 +15,8 @@ import { createRequire } from 'node:module';
 import type { Cron } from 'croner';
 import { toMs, type Duration } from '../duration.js';
 import { InvalidArgumentError } from '../errors.js';
-import { toJson, type ApplyOptions } from '../message.js';
+import type { ApplyOptions } from '../canvas.js';
+import { toJson } from '../message.js';
 import { checkName } from '../store/checks.js';
 import type { Task } from '../task.js';
 

@@ -8,7 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe } from 'node:test';
 import { pino, type Logger } from 'pino';
-import { Conveyor, RedisStore, SqliteStore, Worker, type Store, type WorkerOptions } from '../../src/index.js';
+import { Conveyor, Worker, type Store, type WorkerOptions } from '../../src/index.js';
+import { SqliteStore } from '../../src/store/sqlite/index.js';
+import { RedisStore } from '../../src/store/redis/index.js';
 import { assertRedisReachable, deleteKeys, SHARED_REDIS_URL, uniquePrefix } from '../redis/servers.js';
 import { silent, T0 } from '../helpers.js';
 

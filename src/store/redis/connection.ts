@@ -5,19 +5,7 @@
  */
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { StoreUnavailableError } from '../../errors.js';
-
-/** Where the store connects. */
-export interface RedisTarget {
-  /** `redis://[user:pass@]host:port/db` or `rediss://` for TLS. @default 'redis://127.0.0.1:6379' */
-  url?: string;
-  /** Redis Cluster seed nodes; when given, the store uses a cluster client. */
-  nodes?: { host: string; port: number }[];
-  /**
-   * How long a command waits for a lost connection to come back before failing (ioredis'
-   * commandTimeout: measured between one and two times this). @default 10000
-   */
-  maxRetryWaitMs?: number;
-}
+import type { RedisTarget } from './target.js';
 
 export type Client = Redis | Cluster;
 
@@ -33,14 +21,6 @@ export function connect(target: RedisTarget): Client {
     return new Cluster(target.nodes, { redisOptions: options, enableAutoPipelining: true, clusterRetryStrategy: (n) => Math.min(100 * n, 2000) });
   }
   return new Redis(target.url ?? 'redis://127.0.0.1:6379', options);
-}
-
-/** A display form of the target, without credentials. */
-export function describeTarget(target: RedisTarget, prefix: string): string {
-  const where = target.nodes?.length
-    ? `cluster ${target.nodes.map((n) => `${n.host}:${n.port}`).join(',')}`
-    : (target.url ?? 'redis://127.0.0.1:6379').replace(/\/\/[^@/]*@/, '//');
-  return `${where} (prefix ${prefix})`;
 }
 
 /** Errors that mean "Redis did not answer", as opposed to a script or data error. */

@@ -32,7 +32,8 @@ import type {
 import * as checks from '../checks.js';
 import { revokedError } from '../policy.js';
 import { decode, fenceOutcome, RETRY_CODES, REVOKE_CODES } from './codes.js';
-import { call, connect, describeTarget, type Client, type RedisTarget } from './connection.js';
+import { call, connect, type Client } from './connection.js';
+import { DEFAULT_PREFIX, describeTarget, type RedisTarget } from './target.js';
 import { chordRetryArgs } from './redis-dead-letter.js';
 import { RedisEnqueuer } from './redis-enqueue.js';
 import { IdRegistry } from './redis-ids.js';
@@ -86,7 +87,7 @@ export class RedisStore implements Store {
   readonly #ticks: RedisScheduleTicks;
 
   constructor(options: RedisStoreOptions = {}) {
-    this.#prefix = options.prefix ?? 'conveyor';
+    this.#prefix = options.prefix ?? DEFAULT_PREFIX;
     this.#clock = options.clock;
     this.#revokedTtlMs = options.revokedTtlMs ?? DAY_MS;
     this.description = describeTarget(options, this.#prefix);
