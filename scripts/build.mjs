@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Folders holding query/script files, each compiled into `scripts.gen.ts` beside them. */
-const scriptDirs = [['src/store/sqlite/sql', '.sql'], ['src/store/redis/lua', '.lua']];
+const scriptDirs = [['src/store/sqlite/sql', '.sql'], ['src/store/redis/lua', '.lua'], ['src/store/postgres/sql', '.sql']];
 
 /** Expand every `-- @include NAME` line with `include/NAME<ext>` of the same folder (Lua has no imports in Redis). */
 function expand(dir, ext, text) {

@@ -45,6 +45,11 @@ export class StoreUnavailableError extends ConveyorError {
   override readonly code = 'STORE_UNAVAILABLE';
 }
 
+/** A store's schema is not the version this build needs (a database migrated by hand, or not at all). */
+export class StoreSchemaError extends ConveyorError {
+  override readonly code = 'STORE_SCHEMA';
+}
+
 /** A worker received a job whose task name is not registered in its app. */
 export class NotRegisteredError extends ConveyorError {
   override readonly code = 'NOT_REGISTERED';

@@ -1,0 +1,66 @@
+/**
+ * PostgreSQL migrations: applied once however many processes start at once, the result equal to
+ * the checked-in snapshot, and a store told not to migrate refuses a schema that is behind.
+ * `CONVEYOR_UPDATE_SNAPSHOT=1` rewrites the snapshot after a new migration.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import postgres from 'postgres';
+import { StoreSchemaError } from '../../src/errors.js';
+import { checkVersion, migrate, SCHEMA_VERSION } from '../../src/store/postgres/migrate.js';
+import { adminSql, describeSchema, dropSchema, SHARED_POSTGRES_URL, sweepSchemas, uniqueSchema } from './servers.js';
+
+const SNAPSHOT = new URL('../../src/store/postgres/schema.snapshot.txt', import.meta.url);
+
+describe('PostgreSQL migrations', () => {
+  const admin = adminSql();
+  const schemas: string[] = [];
+  const fresh = () => {
+    const s = uniqueSchema();
+    schemas.push(s);
+    return s;
+  };
+  before(() => sweepSchemas(admin));
+  after(async () => {
+    for (const s of schemas) await dropSchema(admin, s);
+    await admin.end();
+  });
+
+  it('eight processes starting at once on a fresh schema apply each migration once', async () => {
+    const schema = fresh();
+    // Eight connections of their own, as eight workers would have, all released at once.
+    const clients = Array.from({ length: 8 }, () => postgres(SHARED_POSTGRES_URL, { max: 1, onnotice: () => {} }));
+    try {
+      await Promise.all(clients.map((c) => c`SELECT 1`));
+      const applied = await Promise.all(clients.map((c) => migrate(c, schema)));
+      const all = Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1);
+      assert.deepEqual(applied.filter((a) => a.length > 0), [all], 'one of them applied every migration, the others none');
+      const rows = await admin.unsafe<{ version: number }[]>(`SELECT version FROM "${schema}".migrations ORDER BY version`);
+      assert.deepEqual(rows.map((r) => r.version), all);
+      assert.deepEqual(await migrate(clients[0]!, schema), [], 'a current schema is left as it is');
+    } finally {
+      await Promise.all(clients.map((c) => c.end()));
+    }
+  });
+
+  it('the migrated schema is the checked-in snapshot', async () => {
+    const schema = fresh();
+    await migrate(admin, schema);
+    const actual = await describeSchema(admin, schema);
+    if (process.env.CONVEYOR_UPDATE_SNAPSHOT === '1') writeFileSync(SNAPSHOT, actual);
+    assert.equal(actual, readFileSync(SNAPSHOT, 'utf8'), 'the schema differs from src/store/postgres/schema.snapshot.txt: if a migration changed it on purpose, rerun with CONVEYOR_UPDATE_SNAPSHOT=1 and commit the file');
+  });
+
+  it('without migrating, a schema that is behind is refused with the command that fixes it', async () => {
+    const schema = fresh();
+    await assert.rejects(checkVersion(admin, schema, 'the test database'), (err: unknown) => {
+      assert.ok(err instanceof StoreSchemaError);
+      assert.equal(err.code, 'STORE_SCHEMA');
+      assert.equal(err.message, `schema "${schema}" of the test database is at version 0, this build needs ${SCHEMA_VERSION}: run \`conveyor migrate --store <url>\` with a role that may create tables, or open the store without migrate: false`);
+      return true;
+    });
+    await migrate(admin, schema);
+    await checkVersion(admin, schema, 'the test database');
+  });
+});

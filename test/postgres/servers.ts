@@ -1,0 +1,71 @@
+/**
+ * PostgreSQL for tests: the shared server every test uses under a schema of its own (dropped by
+ * the test, and — should a test forget or crash — by the next run's sweep of schemas left by
+ * processes that are gone).
+ */
+import { randomBytes } from 'node:crypto';
+import postgres, { type Sql } from 'postgres';
+
+/** The PostgreSQL the tests share, each under its own schema (CI's: trust auth, database `test`). */
+export const SHARED_POSTGRES_URL = process.env.CONVEYOR_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+const RUN = `conveyor_test_${process.pid}_${randomBytes(3).toString('hex')}`;
+let schemas = 0;
+
+/** A schema name no other test (in this or another process) uses: `conveyor_test_<pid>_<hex>_<n>`. */
+export function uniqueSchema(): string {
+  return `${RUN}_${++schemas}`;
+}
+
+/** A connection to the shared server for a test's own checks; end it with `sql.end()`. */
+export function adminSql(): Sql {
+  return postgres(SHARED_POSTGRES_URL, { max: 2, onnotice: () => {} });
+}
+
+/** Drop a test's schema and everything in it. */
+export async function dropSchema(sql: Sql, schema: string): Promise<void> {
+  await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+}
+
+/** Drop the schemas of test processes that are gone (a crashed or killed run). */
+export async function sweepSchemas(sql: Sql): Promise<void> {
+  const rows = await sql<{ name: string }[]>`SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE 'conveyor\_test\_%'`;
+  for (const { name } of rows) {
+    const pid = Number(/^conveyor_test_(\d+)_/.exec(name)?.[1]);
+    if (!pid || pid === process.pid || alive(pid)) continue;
+    await dropSchema(sql, name);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The schema's tables, columns, indexes and constraints as stable text (its name written
+ * `{schema}`), for comparing a migrated schema with the checked-in snapshot.
+ */
+export async function describeSchema(sql: Sql, schema: string): Promise<string> {
+  const columns = await sql<{ t: string; c: string; type: string; nullable: string; def: string | null; identity: string | null }[]>`
+    SELECT table_name AS t, column_name AS c, data_type AS type, is_nullable AS nullable, column_default AS def, identity_generation AS identity
+    FROM information_schema.columns WHERE table_schema = ${schema} ORDER BY table_name, ordinal_position`;
+  const indexes = await sql<{ t: string; def: string }[]>`
+    SELECT tablename AS t, indexdef AS def FROM pg_indexes WHERE schemaname = ${schema} ORDER BY tablename, indexname`;
+  const constraints = await sql<{ t: string; name: string; def: string }[]>`
+    SELECT c.conrelid::regclass::text AS t, c.conname AS name, pg_get_constraintdef(c.oid) AS def
+    FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = ${schema} ORDER BY 1, 2`;
+  const lines: string[] = [];
+  let table = '';
+  for (const col of columns) {
+    if (col.t !== table) lines.push(`table ${(table = col.t)}`);
+    lines.push(`  ${col.c} ${col.type}${col.nullable === 'NO' ? ' not null' : ''}${col.def ? ` default ${col.def}` : ''}${col.identity ? ` generated ${col.identity.toLowerCase()} as identity` : ''}`);
+  }
+  for (const i of indexes) lines.push(`index ${i.def}`);
+  for (const c of constraints) lines.push(`constraint ${c.t} ${c.name} ${c.def}`);
+  return `${lines.join('\n').replaceAll(`"${schema}"`, '{schema}').replaceAll(`${schema}.`, '{schema}.')}\n`;
+}
