@@ -43,9 +43,11 @@ describeEngines('worker registry', (world) => {
         active: [{ id: r.id, task: 'hold', startedAt: T0 }], counts: { succeeded: 0, failed: 0, retried: 0, released: 0, lost: 0 },
         pool: { kind: 'inline', children: [], recycled: 0, crashed: 0, blocked: { count: 0, seconds: 0 } },
       }]);
-      await quick.delay();
+      const q = await quick.delay();
       gate.resolve();
       assert.equal(await within(5000, r.get()), null);
+      // Both done: on a remote store `quick` may be reserved only after `hold` settled.
+      assert.equal(await within(5000, q.get()), 'done');
       await idle(worker);
       w.clock.now += 500;
       await worker.heartbeat();

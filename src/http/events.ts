@@ -59,6 +59,8 @@ export class EventHub {
   #abort: AbortController | undefined;
   #loop: Promise<void> | undefined;
   #wakeIdle: (() => void) | undefined;
+  /** When the last snapshot was sent (a pass's, or a joining client's own). */
+  #sentAt = -Infinity;
 
   constructor(deps: HubDeps, options: EventHubOptions = {}) {
     this.#deps = deps;
@@ -97,6 +99,7 @@ export class EventHub {
     // The first client's join is the baseline of job states: what exists now is not news.
     const [snapshot] = await Promise.all([this.#snapshot(), this.#primed ? undefined : this.#jobChanges()]);
     send(res, 'snapshot', snapshot);
+    this.#sentAt = performance.now();
   }
 
   /** Run the loop until `stop()`. */
@@ -131,22 +134,23 @@ export class EventHub {
   }
 
   async #run(signal: AbortSignal): Promise<void> {
-    let last = -Infinity;
     while (!signal.aborted) {
       if (this.#clients.size === 0) {
         await new Promise<void>((resolve) => (this.#wakeIdle = resolve));
         this.#wakeIdle = undefined;
-        last = performance.now(); // a new client got its own snapshot
+        this.#sentAt = performance.now(); // a new client gets its own snapshot
         continue;
       }
       try {
-        const quiet = this.#max - (performance.now() - last);
+        const quiet = this.#max - (performance.now() - this.#sentAt);
         if (quiet > 0) await this.#deps.store().waitForChange({ timeoutMs: quiet, signal });
-        const early = this.#min - (performance.now() - last);
-        if (early > 0 && !signal.aborted) await delay(early, undefined, { signal });
+        // Paced from when the last snapshot was sent, not from when its reads began (a joining
+        // client's snapshot, sent after reads of its own, may be later than this loop thought).
+        let early: number;
+        while ((early = this.#min - (performance.now() - this.#sentAt)) > 0 && !signal.aborted) await delay(early, undefined, { signal });
         if (signal.aborted) break;
-        last = performance.now();
         await this.runOnce();
+        this.#sentAt = performance.now();
       } catch (err) {
         if (signal.aborted) break;
         this.#deps.onError?.(err);

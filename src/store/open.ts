@@ -1,13 +1,14 @@
-/** Store selection by URL: `sqlite:<path>` (the default), `redis://` / `rediss://`. */
+/** Store selection by URL: `sqlite:<path>` (the default), `redis://` / `rediss://`, `postgres://`. */
 import { UnknownStoreError } from '../errors.js';
 import { deferredStore } from './deferred-store.js';
 import type { Engine } from './engine.js';
+import { postgresEngine } from './postgres/engine.js';
 import { redisEngine } from './redis/engine.js';
 import { sqliteEngine } from './sqlite/engine.js';
 import type { Store, StoreOptions } from './store.js';
 
 /** The engines, one line each; an engine's module loads when a store of it is first used. */
-const ENGINES = [sqliteEngine, redisEngine] as const;
+const ENGINES = [sqliteEngine, redisEngine, postgresEngine] as const;
 
 /** The store used when neither the app nor `CONVEYOR_STORE` names one. */
 export const DEFAULT_STORE_URL = 'sqlite:./conveyor.db';
@@ -38,6 +39,7 @@ export function parseStoreUrl(url: string): StoreLocation {
  * @example openStore('sqlite:./conveyor.db') // a file in the working directory
  * @example openStore('sqlite:///var/lib/app/queue.db?synchronous=full')
  * @example openStore('redis://127.0.0.1:6379/0?prefix=myapp')
+ * @example openStore('postgres://app@db.internal:5432/app?schema=conveyor')
  */
 export function openStore(url: string, options: StoreOptions = {}): Store {
   const engine = engineOf(url);

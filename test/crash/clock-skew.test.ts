@@ -1,8 +1,9 @@
 /**
- * Clock skew between hosts: processes whose wall clocks disagree by a minute share one Redis and
- * must never take healthy work from each other. Each process here runs on a "host" whose clock is
- * shifted (src/chaos/skewed-clock.ts makes Date.now() read ahead or behind); the store makes
- * every time decision on Redis' own clock, so none of it may matter.
+ * Clock skew between hosts: processes whose wall clocks disagree by a minute share one Redis (or
+ * PostgreSQL) and must never take healthy work from each other. Each process here runs on a
+ * "host" whose clock is shifted (src/chaos/skewed-clock.ts makes Date.now() read ahead or
+ * behind); the store makes every time decision on the server's own clock (Redis' TIME,
+ * PostgreSQL's clock_timestamp()), so none of it may matter.
  *
  * Before the store decided on its own clock, a worker 45 s ahead recovered the healthy leases of
  * a worker with a correct clock at once (lease 5 s, 4 jobs of 12 s: handlers started 8 times,
@@ -16,11 +17,9 @@ import { after, before, describe, it } from 'node:test';
 import { effects, scratch, skewedClock, startScript, startWorker, STORES, tail, waitFor, type WorkerProcess } from './processes.js';
 
 const HOLDER = fileURLToPath(new URL('../fixtures/pool-holder.ts', import.meta.url));
-const redis = STORES.find((s) => s.name === 'redis')!;
-
-describe('clock skew between hosts (redis)', () => {
-  const s = scratch(redis);
-  before(() => redis.ready());
+for (const store of STORES.filter((s) => s.name !== 'sqlite')) describe(`clock skew between hosts (${store.name})`, () => {
+  const s = scratch(store);
+  before(() => store.ready());
   after(() => s.remove());
 
   it("workers 45 s apart never recover each other's healthy leases: every handler starts once", { timeout: 60_000 }, async () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Conveyor, type ConveyorOptions } from '../../src/index.js';
+import { assertPostgresReachable, removeSchema, SHARED_POSTGRES_URL, uniqueSchema } from '../postgres/servers.js';
 import { assertRedisReachable, deleteKeys, SHARED_REDIS_URL, uniquePrefix } from '../redis/servers.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -18,7 +19,7 @@ export const POOL_APP = join(root, 'test/fixtures/pool-app.ts');
  * entry, from the same code and with the same assertions.
  */
 export interface StoreKind {
-  name: 'sqlite' | 'redis';
+  name: 'sqlite' | 'redis' | 'postgres';
   /** Fail fast, saying what is missing, when the engine's server is not there. */
   ready(): Promise<void>;
   /** A fresh store for a test whose scratch folder is `dir`: its URL, and how to remove it. */
@@ -39,6 +40,15 @@ export const STORES: readonly StoreKind[] = [
     fresh: () => {
       const prefix = uniquePrefix();
       return { url: `${SHARED_REDIS_URL}?prefix=${prefix}`, remove: async () => void (await deleteKeys(SHARED_REDIS_URL, `*${prefix}*`)) };
+    },
+  },
+  {
+    name: 'postgres',
+    ready: () => assertPostgresReachable(),
+    // The shared PostgreSQL, in a schema of the test's own (made by the first store to open it).
+    fresh: () => {
+      const schema = uniqueSchema();
+      return { url: `${SHARED_POSTGRES_URL}?schema=${schema}`, remove: () => removeSchema(schema) };
     },
   },
 ];

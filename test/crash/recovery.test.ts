@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { afterEach, before, beforeEach, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { pino } from 'pino';
 import { Conveyor, Worker } from '../../src/index.js';
 import { openStore } from '../../src/store/open.js';
@@ -19,7 +20,7 @@ interface Crash {
   leaseExpiresAt: number;
 }
 
-/** How to write the broken state, per engine: raw SQL, raw Redis commands. */
+/** How to write the broken state, per engine: raw SQL (SQLite, PostgreSQL), raw Redis commands. */
 const crashers: Record<StoreKind['name'], (storeUrl: string, crash: Crash) => Promise<void>> = {
   sqlite: async (storeUrl, c) => {
     const db = new Database(storeUrl.slice('sqlite:'.length));
@@ -49,6 +50,21 @@ const crashers: Record<StoreKind['name'], (storeUrl: string, crash: Crash) => Pr
       if (replies?.[0]?.[1] !== 1) throw new Error(`job ${c.id} was not in ${base}ready: has the key layout in lib.lua changed?`);
     } finally {
       redis.disconnect();
+    }
+  },
+  // The tables of src/store/postgres/sql/migrate_001.sql, in the URL's schema.
+  postgres: async (storeUrl, c) => {
+    const url = new URL(storeUrl);
+    const schema = url.searchParams.get('schema')!;
+    url.search = '';
+    const client = new pg.Client({ connectionString: url.toString() });
+    await client.connect();
+    try {
+      const { rowCount } = await client.query(`UPDATE "${schema}".jobs SET state = 'STARTED', token = token + 1, deliveries = $1, worker = 'dead-worker', started_at = $2, lease_expires_at = $3 WHERE id = $4`,
+        [c.deliveries, c.startedAt, c.leaseExpiresAt, c.id]);
+      if (rowCount !== 1) throw new Error(`job ${c.id} was not in "${schema}".jobs: has migrate_001.sql changed?`);
+    } finally {
+      await client.end();
     }
   },
 };

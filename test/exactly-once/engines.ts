@@ -1,7 +1,7 @@
 /**
  * The engines the exactly-once tests run on: each test file runs its scenarios once per entry,
  * with the same code and assertions. Every world has its own store (a SQLite file, a Redis key
- * prefix), a fake clock the test moves by hand, and a silent logger.
+ * prefix, a PostgreSQL schema), a fake clock the test moves by hand, and a silent logger.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,11 +11,13 @@ import { pino, type Logger } from 'pino';
 import { Conveyor, Worker, type Store, type WorkerOptions } from '../../src/index.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 import { RedisStore } from '../../src/store/redis/index.js';
+import { openStore } from '../../src/store/open.js';
+import { assertPostgresReachable, removeSchema, SHARED_POSTGRES_URL, uniqueSchema } from '../postgres/servers.js';
 import { assertRedisReachable, deleteKeys, SHARED_REDIS_URL, uniquePrefix } from '../redis/servers.js';
 import { silent, T0 } from '../helpers.js';
 
 export interface Engine {
-  name: 'sqlite' | 'redis';
+  name: 'sqlite' | 'redis' | 'postgres';
   ready(): Promise<void>;
   world(options?: { logger?: Logger }): World;
 }
@@ -59,6 +61,14 @@ export const ENGINES: readonly Engine[] = [
     world(options = {}) {
       const prefix = uniquePrefix();
       return makeWorld((clock) => new RedisStore({ url: SHARED_REDIS_URL, prefix, clock }), async () => void (await deleteKeys(SHARED_REDIS_URL, `*${prefix}*`)), options.logger);
+    },
+  },
+  {
+    name: 'postgres',
+    ready: () => assertPostgresReachable(),
+    world(options = {}) {
+      const schema = uniqueSchema();
+      return makeWorld((clock) => openStore(`${SHARED_POSTGRES_URL}?schema=${schema}`, { clock }), () => removeSchema(schema), options.logger);
     },
   },
 ];

@@ -18,6 +18,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { RedisStore } from '../../src/store/redis/redis-store.js';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { adminSql, assertPostgresReachable, dropSchema, SHARED_POSTGRES_URL, uniqueSchema } from '../postgres/servers.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import type { JobRecord, LeaseRef, NewJob, Settlement, Store } from '../../src/store/store.js';
 import { ALL_TEST_KEYS, assertRedisReachable, deleteKeys, SHARED_REDIS_URL, startCluster, uniquePrefix, type RedisCluster } from '../redis/servers.js';
@@ -228,6 +230,20 @@ engines.push({
   ready: () => assertRedisReachable(),
   open: (clock) => new RedisStore({ url: SHARED_REDIS_URL, prefix: uniquePrefix(), clock }),
   done: async () => void (await deleteKeys(SHARED_REDIS_URL, ALL_TEST_KEYS)),
+});
+const pgSchemas: string[] = [];
+const pgAdmin = adminSql();
+engines.push({
+  name: 'PostgresStore',
+  ready: () => assertPostgresReachable(),
+  open: (clock) => {
+    pgSchemas.push(uniqueSchema());
+    return PostgresStore.open({ url: SHARED_POSTGRES_URL, schema: pgSchemas.at(-1)!, clock, maxConnections: 2, description: 'model test' });
+  },
+  done: async () => {
+    for (const schema of pgSchemas) await dropSchema(pgAdmin, schema);
+    await pgAdmin.end();
+  },
 });
 let cluster: RedisCluster | undefined;
 engines.push({

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import postgres from 'postgres';
+import pg from 'pg';
 import { StoreSchemaError } from '../../src/errors.js';
 import { checkVersion, migrate, SCHEMA_VERSION } from '../../src/store/postgres/migrate.js';
 import { adminSql, describeSchema, dropSchema, SHARED_POSTGRES_URL, sweepSchemas, uniqueSchema } from './servers.js';
@@ -29,14 +29,14 @@ describe('PostgreSQL migrations', () => {
 
   it('eight processes starting at once on a fresh schema apply each migration once', async () => {
     const schema = fresh();
-    // Eight connections of their own, as eight workers would have, all released at once.
-    const clients = Array.from({ length: 8 }, () => postgres(SHARED_POSTGRES_URL, { max: 1, onnotice: () => {} }));
+    // Eight pools of their own, as eight workers would have, all released at once.
+    const clients = Array.from({ length: 8 }, () => new pg.Pool({ connectionString: SHARED_POSTGRES_URL, max: 1 }));
     try {
-      await Promise.all(clients.map((c) => c`SELECT 1`));
+      await Promise.all(clients.map((c) => c.query('SELECT 1')));
       const applied = await Promise.all(clients.map((c) => migrate(c, schema)));
       const all = Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1);
       assert.deepEqual(applied.filter((a) => a.length > 0), [all], 'one of them applied every migration, the others none');
-      const rows = await admin.unsafe<{ version: number }[]>(`SELECT version FROM "${schema}".migrations ORDER BY version`);
+      const { rows } = await admin.query<{ version: number }>(`SELECT version FROM "${schema}".migrations ORDER BY version`);
       assert.deepEqual(rows.map((r) => r.version), all);
       assert.deepEqual(await migrate(clients[0]!, schema), [], 'a current schema is left as it is');
     } finally {

@@ -4,7 +4,7 @@
  * processes that are gone).
  */
 import { randomBytes } from 'node:crypto';
-import postgres, { type Sql } from 'postgres';
+import pg from 'pg';
 
 /** The PostgreSQL the tests share, each under its own schema (CI's: trust auth, database `test`). */
 export const SHARED_POSTGRES_URL = process.env.CONVEYOR_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -17,19 +17,44 @@ export function uniqueSchema(): string {
   return `${RUN}_${++schemas}`;
 }
 
-/** A connection to the shared server for a test's own checks; end it with `sql.end()`. */
-export function adminSql(): Sql {
-  return postgres(SHARED_POSTGRES_URL, { max: 2, onnotice: () => {} });
+/** Connections to the shared server for a test's own checks; end them with `end()`. */
+export function adminSql(): pg.Pool {
+  const pool = new pg.Pool({ connectionString: SHARED_POSTGRES_URL, max: 2 });
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** Fail fast, naming the server and how to point the tests elsewhere, when PostgreSQL is not there. */
+export async function assertPostgresReachable(): Promise<void> {
+  const client = new pg.Client({ connectionString: SHARED_POSTGRES_URL, connectionTimeoutMillis: 5_000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } catch (err) {
+    throw new Error(`the tests need PostgreSQL at ${SHARED_POSTGRES_URL} (${(err as Error).message}): start it, or set CONVEYOR_TEST_POSTGRES_URL`);
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Drop a test's schema on a connection of its own (for tests that keep none open). */
+export async function removeSchema(schema: string): Promise<void> {
+  const sql = adminSql();
+  try {
+    await dropSchema(sql, schema);
+  } finally {
+    await sql.end();
+  }
 }
 
 /** Drop a test's schema and everything in it. */
-export async function dropSchema(sql: Sql, schema: string): Promise<void> {
-  await sql.unsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+export async function dropSchema(sql: pg.Pool, schema: string): Promise<void> {
+  await sql.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
 }
 
 /** Drop the schemas of test processes that are gone (a crashed or killed run). */
-export async function sweepSchemas(sql: Sql): Promise<void> {
-  const rows = await sql<{ name: string }[]>`SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE 'conveyor\_test\_%'`;
+export async function sweepSchemas(sql: pg.Pool): Promise<void> {
+  const { rows } = await sql.query<{ name: string }>(`SELECT nspname AS name FROM pg_namespace WHERE nspname LIKE 'conveyor\\_test\\_%'`);
   for (const { name } of rows) {
     const pid = Number(/^conveyor_test_(\d+)_/.exec(name)?.[1]);
     if (!pid || pid === process.pid || alive(pid)) continue;
@@ -50,15 +75,15 @@ function alive(pid: number): boolean {
  * The schema's tables, columns, indexes and constraints as stable text (its name written
  * `{schema}`), for comparing a migrated schema with the checked-in snapshot.
  */
-export async function describeSchema(sql: Sql, schema: string): Promise<string> {
-  const columns = await sql<{ t: string; c: string; type: string; nullable: string; def: string | null; identity: string | null }[]>`
+export async function describeSchema(sql: pg.Pool, schema: string): Promise<string> {
+  const { rows: columns } = await sql.query<{ t: string; c: string; type: string; nullable: string; def: string | null; identity: string | null }>(`
     SELECT table_name AS t, column_name AS c, data_type AS type, is_nullable AS nullable, column_default AS def, identity_generation AS identity
-    FROM information_schema.columns WHERE table_schema = ${schema} ORDER BY table_name, ordinal_position`;
-  const indexes = await sql<{ t: string; def: string }[]>`
-    SELECT tablename AS t, indexdef AS def FROM pg_indexes WHERE schemaname = ${schema} ORDER BY tablename, indexname`;
-  const constraints = await sql<{ t: string; name: string; def: string }[]>`
+    FROM information_schema.columns WHERE table_schema = $1 ORDER BY table_name, ordinal_position`, [schema]);
+  const { rows: indexes } = await sql.query<{ t: string; def: string }>(`
+    SELECT tablename AS t, indexdef AS def FROM pg_indexes WHERE schemaname = $1 ORDER BY tablename, indexname`, [schema]);
+  const { rows: constraints } = await sql.query<{ t: string; name: string; def: string }>(`
     SELECT c.conrelid::regclass::text AS t, c.conname AS name, pg_get_constraintdef(c.oid) AS def
-    FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = ${schema} ORDER BY 1, 2`;
+    FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = $1 ORDER BY 1, 2`, [schema]);
   const lines: string[] = [];
   let table = '';
   for (const col of columns) {

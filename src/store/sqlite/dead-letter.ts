@@ -7,7 +7,7 @@
 import type { RetryAnswer } from '../store.js';
 import { keyHolder } from './dedup.js';
 import { chordRetryArgs } from './finish.js';
-import type { JobRow } from './rows.js';
+import type { JobRow } from '../job-rows.js';
 import type { Statements } from './statements.js';
 
 export function retryDeadLetter(sql: Statements, id: string, now: number): RetryAnswer {

@@ -4,7 +4,7 @@
  */
 import { workerLostError } from '../policy.js';
 import type { RecoverResult } from '../store.js';
-import type { JobRow } from './rows.js';
+import type { JobRow } from '../job-rows.js';
 import type { Statements } from './statements.js';
 
 export type ExpiredRow = Pick<JobRow, 'seq' | 'id' | 'token' | 'deliveries' | 'max_deliveries'>;

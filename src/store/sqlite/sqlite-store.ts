@@ -21,7 +21,7 @@ import { keyHolder } from './dedup.js';
 import { retryDeadLetter } from './dead-letter.js';
 import { finish, follow, type FinishScope } from './finish.js';
 import * as pools from './pools.js';
-import { parseParent, toRecord, type JobRow } from './rows.js';
+import { parseParent, toRecord, type JobRow } from '../job-rows.js';
 import { prepareStatements, type Statements } from './statements.js';
 import { migrate } from './migrate.js';
 import * as recovery from './recover.js';

@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
 import { InvalidArgumentError } from '../../errors.js';
 import { JOB_STATES, type JobState } from '../../states.js';
 import type { JobRecord, ListParams, QueueStats } from '../store.js';
-import { toRecord, type JobRow } from './rows.js';
+import { toRecord, type JobRow } from '../job-rows.js';
 import type { Statements } from './statements.js';
 
 /** Jobs matching filters, by seq (enqueue order): oldest first, or newest first; then offset, limit. */

@@ -1,9 +1,9 @@
-/** Mapping between `conveyor_jobs` rows and the Store's domain types. */
-import type { ErrorInfo } from '../../errors.js';
-import type { JobState } from '../../states.js';
-import type { Callback, ChordMember, DeliveryRecord, JobProgress, JobRecord, ParentInfo } from '../store.js';
+/** Mapping between the jobs row of the SQL engines (SQLite's `conveyor_jobs`, PostgreSQL's `jobs`) and the Store's domain types. */
+import type { ErrorInfo } from '../errors.js';
+import type { JobState } from '../states.js';
+import type { Callback, ChordMember, DeliveryRecord, JobProgress, JobRecord, ParentInfo } from './store.js';
 
-/** A row of `conveyor_jobs`, as better-sqlite3 returns it. */
+/** A row of `conveyor_jobs`, as the engine returns it (SQLite gives 0 or 1 for the flags, PostgreSQL booleans). */
 export interface JobRow {
   seq: number;
   id: string;
@@ -23,7 +23,7 @@ export interface JobRow {
   token: number;
   worker: string | null;
   lease_expires_at: number | null;
-  terminate: number;
+  terminate: number | boolean;
   result: string | null;
   error: string | null;
   keep_until: number | null;
@@ -32,7 +32,7 @@ export interface JobRow {
   callbacks: string | null;
   chord: string | null;
   parent: string | null;
-  fired: number;
+  fired: number | boolean;
   progress: string | null;
   history: string | null;
   followers: string | null;
