@@ -2,6 +2,7 @@
  * `Conveyor`, the app: configuration, the task registry and the store. One per process; the web
  * server and the worker import the same module so both know the same tasks.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { pino, type Logger } from 'pino';
 import { callbacksOf, type ApplyOptions, type CanvasSender, type JobDefaults } from './canvas.js';
 import { toMs, type Duration } from './duration.js';
@@ -60,6 +61,8 @@ export class Conveyor implements TaskSender, CanvasSender {
   readonly #clock: (() => number) | undefined;
   #storeUrl: string;
   #store: Store | undefined;
+  /** The caller's transaction of `withTransaction`, for every send inside it. */
+  readonly #transaction = new AsyncLocalStorage<unknown>();
   /** A Store instance the user passed: closed with the app, never reopened from a URL. */
   readonly #givenStore: boolean;
   /** Jobs sent this turn, not yet written. */
@@ -165,13 +168,32 @@ export class Conveyor implements TaskSender, CanvasSender {
     checkArgs(this.#tasks.get(name)?.options.argsSchema, name, args);
     const job = buildJob(name, args, defaults, options);
     const callbacks = callbacksOf(options, defaults);
-    const outcome = await this.#enqueue(callbacks.length ? { ...job, callbacks } : job);
+    const withCallbacks = callbacks.length ? { ...job, callbacks } : job;
+    const tx = options.tx ?? this.#transaction.getStore();
+    const outcome = tx === undefined ? await this.#enqueue(withCallbacks) : (await this.store.jobsEnqueue([withCallbacks], { tx }))[0]!;
     return new AsyncResult<R>(outcome.id, () => this.store, !outcome.created);
   }
 
-  /** @internal Enqueue built jobs together (in this turn's batch: all or none). */
+  /** @internal Enqueue built jobs together (in this turn's batch, or the caller's transaction: all or none). */
   enqueueJobs(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
+    const tx = this.#transaction.getStore();
+    if (tx !== undefined) return this.store.jobsEnqueue(jobs, { tx });
     return Promise.all(jobs.map((job) => this.#enqueue(job)));
+  }
+
+  /**
+   * Run `fn` with every send inside it — `delay`, `applyAsync`, `app.send`, chains, groups and
+   * chords — enqueued in your open database transaction `tx` (PostgreSQL store only; see
+   * `ApplyOptions.tx`): the jobs exist only if it commits. You begin and commit it yourself.
+   * @example
+   * await db.query('BEGIN');
+   * const order = await insertOrder(db, cart);
+   * await app.withTransaction(db, () => invoice.delay(order.id));
+   * await db.query('COMMIT'); // the invoice job exists, and runs, from here on
+   */
+  withTransaction<T>(tx: unknown, fn: () => T | Promise<T>): Promise<T> {
+    if (tx === undefined || tx === null) throw new InvalidArgumentError('withTransaction(tx, fn): tx is missing; pass your open transaction (a node-postgres client after BEGIN, a postgres.js transaction)');
+    return Promise.resolve(this.#transaction.run(tx, fn));
   }
 
   /**

@@ -28,6 +28,14 @@ export interface ApplyOptions extends SendOptions {
   linkError?: Signature | readonly Signature[];
   /** Tasks to send once, when this job ends either way. */
   finally?: Signature | readonly Signature[];
+  /**
+   * Your open database transaction (PostgreSQL store only): the job is inserted in it, so it
+   * exists — and runs — only if that transaction commits. A node-postgres client after BEGIN, a
+   * postgres.js transaction, or anything with `query(text, values)` answering `{ rows }`. Inside
+   * `app.withTransaction(tx, fn)` every send (chains, groups and chords too) uses it.
+   * @example await client.query('BEGIN'); await insertOrder(client); await invoice.applyAsync([orderId], { tx: client }); await client.query('COMMIT')
+   */
+  tx?: unknown;
 }
 
 /** The task-level defaults a job is built from, with the callbacks every job of the task gets. */

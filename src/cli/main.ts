@@ -6,6 +6,7 @@ import { beatCommand } from './beat-command.js';
 import { chaosCommand } from './chaos-command.js';
 import { enqueueCommand } from './enqueue-command.js';
 import { inspectCommand, INSPECT_VIEWS } from './inspect-command.js';
+import { migrateCommand } from './migrate-command.js';
 import { callCommand, purgeCommand, retryCommand, revokeCommand, statusCommand } from './job-commands.js';
 import { serveCommand } from './serve-command.js';
 import { VERSION } from './version.js';
@@ -101,6 +102,9 @@ withStore(program.command('revoke').argument('<id>', 'task id').description('can
 
 withStore(program.command('purge').argument('<queue>', 'queue name').description('delete the waiting jobs of a queue'))
   .action(run((queue: string, flags) => purgeCommand(queue, flags)));
+
+withStore(program.command('migrate').description('bring the store\'s schema to this version of conveyor (PostgreSQL, SQLite), for stores opened with ?migrate=false'))
+  .action(run((flags) => migrateCommand(flags)));
 
 try {
   await program.parseAsync();

@@ -101,6 +101,15 @@ function checkTime(job: NewJob, at: 'runAt' | 'expiresAt', after: 'delayMs' | 'e
 }
 
 /** Check a batch of jobs to enqueue (`jobs[i]` in messages). */
+/**
+ * Refuse `{ tx }` on an engine that does not live in the caller's database.
+ * @throws InvalidArgumentError saying which store it needs and which this is.
+ */
+export function checkNoTransaction(options: { tx?: unknown } | undefined, description: string): void {
+  if (options?.tx === undefined) return;
+  throw new InvalidArgumentError(`{ tx } enqueues inside your database transaction, so it needs the PostgreSQL store; this app's store is ${description}`);
+}
+
 export function checkNewJobs(jobs: readonly NewJob[]): void {
   jobs.forEach((job, i) => {
     const field = `jobs[${i}]`;

@@ -23,4 +23,9 @@ export interface Engine<L extends { engine: string }> {
   capabilities(location: L): StoreCapabilities;
   /** Load the engine's module and open the store. */
   open(location: L, options: StoreOptions): Promise<Store>;
+  /**
+   * Bring the store's schema to this build's version (`conveyor migrate`); answers what it did,
+   * as a line for the terminal. Absent for an engine with no schema (Redis).
+   */
+  migrate?(location: L): Promise<string>;
 }

@@ -33,6 +33,18 @@ export function parseStoreUrl(url: string): StoreLocation {
 }
 
 /**
+ * Bring the schema of the store a URL names to this build's version, creating it if need be;
+ * answers what was done, as one line. An engine with no schema (Redis) answers so.
+ * @throws UnknownStoreError for a URL no engine reads.
+ */
+export async function migrateStore(url: string): Promise<string> {
+  const engine = engineOf(url);
+  const location = engine.parseUrl(url);
+  if (!engine.migrate) return `${engine.describe(location)}: this engine keeps no schema; nothing to migrate`;
+  return engine.migrate(location);
+}
+
+/**
  * Open the store a URL names. The engine loads, and the store connects or opens its file, on
  * the first call made to it; an error doing so is what that call (and every later one) answers.
  * @throws UnknownStoreError at once, for a URL no engine reads.

@@ -134,6 +134,17 @@ export interface EnqueueResult {
   created: boolean;
 }
 
+/** Options of {@link Store.jobsEnqueue}. */
+export interface EnqueueOptions {
+  /**
+   * The caller's open database transaction: the jobs are inserted in it and exist only if it
+   * commits (PostgreSQL only; other engines refuse it with InvalidArgumentError). A node-postgres
+   * client after BEGIN, a postgres.js transaction, or anything with `query(text, values)`
+   * answering `{ rows }`. The store leaves BEGIN, COMMIT and ROLLBACK to the caller.
+   */
+  tx?: unknown;
+}
+
 /** Params of {@link Store.jobsReserve}. */
 export interface ReserveParams {
   /** Queues to take from; order across them is priority, then run time, then FIFO, as within one. */
@@ -453,7 +464,7 @@ export interface Store {
    * not passed) and is not final, or is final and `finishedAt + ttlMs` is still ahead. Every
    * `created: false` counts in `duplicates_suppressed_total`.
    */
-  jobsEnqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]>;
+  jobsEnqueue(jobs: readonly NewJob[], options?: EnqueueOptions): Promise<EnqueueResult[]>;
   /**
    * Lease up to `limit` due jobs: highest priority first, then earliest run time, then FIFO.
    * Each gets a new token. Due jobs past their `expiresAt` become REVOKED instead.

@@ -373,7 +373,10 @@ export class Worker {
     const kicked = new Promise<void>((resolve) => (this.#kick = resolve));
     if (!storeMayHaveWork) return kicked.finally(() => (this.#kick = undefined));
     const abort = new AbortController();
-    const changed = this.#store.waitForChange({ timeoutMs: this.#pollMs, queues: this.queues, signal: abort.signal });
+    // A store that cannot be reached cannot say when it changes: wait out the poll interval (the
+    // next exchange reports the outage), never end the loop.
+    const changed = this.#store.waitForChange({ timeoutMs: this.#pollMs, queues: this.queues, signal: abort.signal })
+      .catch(() => new Promise<void>((resolve) => setTimeout(resolve, this.#pollMs).unref()));
     return Promise.race([kicked, changed]).finally(() => {
       // A reason of our own: abort() without one builds a DOMException with a stack trace, every idle turn.
       abort.abort(IDLE_OVER);

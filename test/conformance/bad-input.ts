@@ -63,6 +63,22 @@ export function badInputTests(test: TestFn): void {
     });
   }
 
+  test('enqueue refuses a tx that is not an open transaction (and every engine but PostgreSQL refuses any tx), writing nothing', async (h) => {
+    const jobs = [newJob({ idempotency: { key: 'order-1', ttlMs: null } })];
+    // Not a transaction on any engine: an object with neither query() nor unsafe().
+    await assert.rejects(h.store.jobsEnqueue(jobs, { tx: {} }), (err: Error & { code?: string }) => {
+      assert.equal(err.name, 'InvalidArgumentError', err.message);
+      assert.equal(err.code, 'INVALID_ARGUMENT');
+      const notPostgres = `{ tx } enqueues inside your database transaction, so it needs the PostgreSQL store; this app's store is ${h.store.description}`;
+      const notTransaction = 'tx must be your open transaction: a node-postgres client after BEGIN, a postgres.js transaction (sql.begin(tx => ...)), or an object with query(text, values) answering { rows }';
+      assert.ok([notPostgres, notTransaction].includes(err.message), err.message);
+      return true;
+    });
+    assert.equal(await jobCount(h), 0);
+    assert.deepEqual(await h.counters(), counters());
+    assert.deepEqual(await h.store.jobsEnqueue(jobs), [{ id: jobs[0]!.id, created: true }], 'the key was not left taken');
+  });
+
   test('settle refuses a batch whose error record holds a lone surrogate; every delivery keeps its lease', async (h) => {
     const cb = callbackJob({ queue: 'chord-cb' });
     const [a, b] = await h.enqueue({}, { chord: { index: 0, size: 1, callback: cb } });

@@ -7,7 +7,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { spawnSync } from 'node:child_process';
+import { Conveyor } from '../../src/index.js';
 import { StoreSchemaError } from '../../src/errors.js';
+import { CLI } from '../crash/processes.js';
 import { checkVersion, migrate, SCHEMA_VERSION } from '../../src/store/postgres/migrate.js';
 import { adminSql, describeSchema, dropSchema, SHARED_POSTGRES_URL, sweepSchemas, uniqueSchema } from './servers.js';
 
@@ -50,6 +53,36 @@ describe('PostgreSQL migrations', () => {
     const actual = await describeSchema(admin, schema);
     if (process.env.CONVEYOR_UPDATE_SNAPSHOT === '1') writeFileSync(SNAPSHOT, actual);
     assert.equal(actual, readFileSync(SNAPSHOT, 'utf8'), 'the schema differs from src/store/postgres/schema.snapshot.txt: if a migration changed it on purpose, rerun with CONVEYOR_UPDATE_SNAPSHOT=1 and commit the file');
+  });
+
+  it('conveyor migrate creates the schema once and says so; a store opened with ?migrate=false then works on it', async () => {
+    const schema = fresh();
+    const url = `${SHARED_POSTGRES_URL}?schema=${schema}`;
+    const migrateCli = () => spawnSync(process.execPath, [CLI, 'migrate', '--store', url], { encoding: 'utf8', timeout: 30_000 });
+    const where = `postgres://127.0.0.1:5432/test (schema ${schema})`;
+    const first = migrateCli();
+    assert.deepEqual([first.status, first.stdout, first.stderr], [0, `${where}: applied migration 1; the schema is at version ${SCHEMA_VERSION}\n`, '']);
+    const again = migrateCli();
+    assert.deepEqual([again.status, again.stdout], [0, `${where}: the schema is already at version ${SCHEMA_VERSION}; nothing to do\n`]);
+    const app = new Conveyor({ store: `${url}&migrate=false` });
+    try {
+      const r = await app.send('anything', []);
+      assert.equal((await r.info()).state, 'PENDING');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a store opened with ?migrate=false on a schema never migrated fails its first call with the command that fixes it, and creates nothing', async () => {
+    const schema = fresh();
+    const app = new Conveyor({ store: `${SHARED_POSTGRES_URL}?schema=${schema}&migrate=false` });
+    try {
+      await assert.rejects(app.send('anything', []), (err: unknown) => err instanceof StoreSchemaError && err.message.startsWith(`schema "${schema}" of postgres://127.0.0.1:5432/test (schema ${schema}) is at version 0, this build needs ${SCHEMA_VERSION}: run \`conveyor migrate`));
+    } finally {
+      await app.close();
+    }
+    const { rows } = await admin.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
+    assert.deepEqual(rows, [], 'no schema was created');
   });
 
   it('without migrating, a schema that is behind is refused with the command that fixes it', async () => {

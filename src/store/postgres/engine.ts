@@ -53,6 +53,22 @@ export const postgresEngine: Engine<PostgresLocation> = {
     return `postgres://${u.host}${u.pathname} (schema ${location.schema})`;
   },
   capabilities: () => ({ crossProcessWakeups: true, remoteCalls: true }),
+  async migrate(location) {
+    const [{ default: pg }, { migrate, SCHEMA_VERSION }, { unreachable }] = await Promise.all([import('pg'), import('./migrate.js'), import('./unavailable.js')]);
+    const pool = new pg.Pool({ connectionString: location.url, max: 1, application_name: 'conveyor migrate' });
+    pool.on('error', () => {});
+    const where = postgresEngine.describe(location);
+    try {
+      const applied = await migrate(pool, location.schema).catch((err: unknown) => {
+        throw unreachable(err, where) ?? err;
+      });
+      return applied.length
+        ? `${where}: applied migration${applied.length > 1 ? 's' : ''} ${applied.join(', ')}; the schema is at version ${SCHEMA_VERSION}`
+        : `${where}: the schema is already at version ${SCHEMA_VERSION}; nothing to do`;
+    } finally {
+      await pool.end();
+    }
+  },
   async open(location, options) {
     const { PostgresStore } = await import('./postgres-store.js');
     return PostgresStore.open({

@@ -17,18 +17,20 @@
  * The driver is node-postgres (pg): see bench/RESULTS-postgres.md for why not postgres.js.
  */
 import pg from 'pg';
-import { InvalidArgumentError, StoreUnavailableError } from '../../errors.js';
+import { InvalidArgumentError } from '../../errors.js';
 import { JOB_STATES, type JobState } from '../../states.js';
 import * as checks from '../checks.js';
 import { toRecord, parseParent, type JobRow } from '../job-rows.js';
 import { expiredError, expiresAtOf, fenceVerdict, keyHeld, revokedError, runAtOf, workerLostError } from '../policy.js';
 import {
-  COUNTERS, type CallbackJob, type CounterName, type Counters, type EnqueueResult, type JobRecord, type LeaseRef,
+  COUNTERS, type CallbackJob, type CounterName, type Counters, type EnqueueOptions, type EnqueueResult, type JobRecord, type LeaseRef,
   type ListParams, type NewJob, type ParentInfo, type PoolItem, type PoolLease, type QueueStats, type RecoverResult,
   type ReserveParams, type ReservedJob, type RetryAnswer, type Settlement, type SettleAndReserveResult, type StepOutcome, type StepRecord,
   type Store, type StoreOptions, type WaitParams, type WorkerInfo, type WriteOutcome,
 } from '../store.js';
 import { Waiters } from '../waiters.js';
+import { callerTx } from './caller-tx.js';
+import { unreachable } from './unavailable.js';
 import { chordRetryArgs, finish, follow, type FinishScope } from './finish.js';
 import { checkVersion, migrate } from './migrate.js';
 import * as parts from './parts.js';
@@ -76,13 +78,6 @@ interface DueRow {
 
 /** The database's clock in epoch ms, read inside the statement. */
 const DB_NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
-
-/** Errors that mean "the database did not answer", as opposed to a statement's own error. */
-function isUnavailable(err: unknown): boolean {
-  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
-  if (typeof code === 'string' && (/^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH)$/.test(code) || /^(08|57P0[1-3])/.test(code))) return true;
-  return typeof message === 'string' && /Connection terminated|connection error|timeout exceeded when trying to connect|Client was closed/i.test(message);
-}
 
 /** Errors after which the transition, rolled back whole, may simply run again. */
 const isRace = (err: unknown) => ['40001', '40P01'].includes((err as { code?: string } | undefined)?.code ?? '');
@@ -142,17 +137,15 @@ export class PostgresStore implements Store {
     try {
       return await fn();
     } catch (err) {
-      if (isUnavailable(err)) {
-        throw new StoreUnavailableError(`PostgreSQL at ${this.description} is unreachable (${(err as Error).message}): check that the server is up and the URL is right`, { cause: err });
-      }
-      throw err;
+      throw unreachable(err, this.description) ?? err;
     }
   }
 
   /** The store's now: the test clock, else the database's, read on `tx`. */
   async #now(tx: Tx): Promise<number> {
     if (this.#clock) return this.#clock();
-    const [row] = await run<{ now: number }>(tx, `SELECT ${DB_NOW} AS now`);
+    // float8, not bigint: a caller's driver (its own transaction) may give bigints as strings.
+    const [row] = await run<{ now: number }>(tx, `SELECT ${DB_NOW}::float8 AS now`);
     return row!.now;
   }
 
@@ -193,7 +186,7 @@ export class PostgresStore implements Store {
       return value;
     } catch (err) {
       // A connection that failed is not given back to the pool: the next call gets a fresh one.
-      if (isUnavailable(err)) broken = err as Error;
+      if (unreachable(err, this.description)) broken = err as Error;
       else await client.query('ROLLBACK').catch((e: Error) => (broken = e));
       throw err;
     } finally {
@@ -209,14 +202,23 @@ export class PostgresStore implements Store {
 
   // ---- enqueue ----
 
-  async jobsEnqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
+  async jobsEnqueue(jobs: readonly NewJob[], options?: EnqueueOptions): Promise<EnqueueResult[]> {
+    const given = options?.tx === undefined ? undefined : callerTx(options.tx);
     checks.checkNewJobs(jobs);
     if (jobs.length === 0) return [];
-    return this.#write(async (tx, now) => (jobs.some((j) => j.idempotency) ? this.#enqueueEach(tx, jobs, now) : this.#enqueueBulk(tx, jobs, now)));
+    const enqueue = (tx: Tx, now: number) => (jobs.some((j) => j.idempotency) ? this.#enqueueEach(tx, jobs, now) : this.#enqueueBulk(tx, jobs, now));
+    if (!given) return this.#write(enqueue);
+    // In the caller's transaction: its COMMIT makes the jobs exist (and delivers the wake-up), its
+    // ROLLBACK undoes them with the keys they took. Nothing here commits or retries.
+    return this.#call(async () => {
+      const results = await enqueue(given, await this.#now(given));
+      await run(given, 'SELECT pg_notify($1, $2)', [this.#channel, '']);
+      return results;
+    });
   }
 
   /** Jobs without idempotency keys: one INSERT for the batch; a stored or repeated id creates nothing. */
-  async #enqueueBulk(tx: pg.PoolClient, jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
+  async #enqueueBulk(tx: Tx, jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
     const col = <T>(f: (j: NewJob) => T) => jobs.map(f);
     const inserted = await run<{ id: string }>(tx,
       `INSERT INTO ${this.#t.jobs} (id, task, queue, state, args, priority, run_at, expires_at, enqueued_at, max_deliveries, callbacks, chord)
@@ -243,7 +245,7 @@ export class PostgresStore implements Store {
   }
 
   /** Jobs one by one, in batch order (a key may be taken by a job earlier in the batch). */
-  async #enqueueEach(tx: pg.PoolClient, jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
+  async #enqueueEach(tx: Tx, jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
     const results: EnqueueResult[] = [];
     for (const job of jobs) {
       let holder: string | null = null;
@@ -272,7 +274,7 @@ export class PostgresStore implements Store {
   /** The id of the job holding `key` now, or null when the key is free (call with the key locked). */
   async #keyHolder(tx: Tx, key: string, now: number): Promise<string | null> {
     const [h] = await run<{ id: string; state: JobState; finished_at: number | null; idem_ttl: number | null; keep_until: number | null }>(tx,
-      `SELECT id, state, finished_at, idem_ttl, keep_until FROM ${this.#t.jobs} WHERE idem_key = $1
+      `SELECT id, state, finished_at::float8, idem_ttl::float8, keep_until::float8 FROM ${this.#t.jobs} WHERE idem_key = $1
        ORDER BY state IN ('SUCCESS', 'FAILURE', 'REVOKED'), finished_at DESC NULLS LAST, seq DESC LIMIT 1`, [key]);
     return h && keyHeld({ state: h.state, finishedAt: h.finished_at, ttlMs: h.idem_ttl, keepUntil: h.keep_until }, now) ? h.id : null;
   }
@@ -615,9 +617,11 @@ export class PostgresStore implements Store {
     let timeoutMs = params.timeoutMs;
     const queues = params.queues ?? [];
     if (queues.length > 0 && !params.signal?.aborted) {
-      // End the wait when the next scheduled job of these queues comes due (on the database's clock).
+      // End the wait when the next scheduled job of these queues comes due (on the database's
+      // clock). When the database cannot say (it is down), wait the whole timeout: a wait never fails.
       const [row] = await this.#read((tx, now) => run<{ wait: number | null }>(tx,
-        `SELECT min(run_at) - $2::bigint AS wait FROM ${this.#t.jobs} WHERE queue = ANY($1::text[]) AND state IN ('PENDING', 'RETRY')`, [queues, now]));
+        `SELECT min(run_at) - $2::bigint AS wait FROM ${this.#t.jobs} WHERE queue = ANY($1::text[]) AND state IN ('PENDING', 'RETRY')`, [queues, now]))
+        .catch(() => []);
       if (row?.wait !== null && row?.wait !== undefined) timeoutMs = Math.min(timeoutMs, Math.max(0, row.wait));
     }
     return this.#waiters.wait(timeoutMs, params.signal);

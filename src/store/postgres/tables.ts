@@ -7,8 +7,11 @@ import type { Pool, PoolClient } from 'pg';
 import type { CounterName } from '../store.js';
 import { quoted } from './migrate.js';
 
-/** The pool (a statement on its own) or a client inside a transaction: what a statement runs on. */
-export type Tx = Pool | PoolClient;
+/**
+ * What a statement runs on: the pool (a statement on its own), a client inside one of the
+ * store's transactions, or the caller's own transaction (caller-tx.ts).
+ */
+export type Tx = Pick<Pool | PoolClient, 'query'>;
 
 /** The schema's tables, each qualified by the quoted schema name. */
 export interface Tables {

@@ -25,7 +25,7 @@
 import type { Cluster, Redis } from 'ioredis';
 import { toJson } from '../../message.js';
 import type {
-  Counters, EnqueueResult, JobRecord, LeaseRef, ListParams, NewJob, PoolItem, PoolLease, QueueStats, RecoverResult,
+  Counters, EnqueueOptions, EnqueueResult, JobRecord, LeaseRef, ListParams, NewJob, PoolItem, PoolLease, QueueStats, RecoverResult,
   ReserveParams, ReservedJob, RetryAnswer, Settlement, SettleAndReserveResult, StepOutcome, StepRecord, Store, StoreOptions, WaitParams,
   WorkerInfo, WriteOutcome,
 } from '../store.js';
@@ -149,7 +149,8 @@ export class RedisStore implements Store {
     return result;
   }
 
-  async jobsEnqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
+  async jobsEnqueue(jobs: readonly NewJob[], options?: EnqueueOptions): Promise<EnqueueResult[]> {
+    checks.checkNoTransaction(options, this.description);
     checks.checkNewJobs(jobs);
     return this.#enqueuer.enqueue(jobs);
   }

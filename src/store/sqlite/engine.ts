@@ -25,6 +25,12 @@ export const sqliteEngine: Engine<SqliteLocation> = {
   describe: (location) => `sqlite:${location.path}`,
   // An in-memory database lives in one process: only its own writes wake its waiters.
   capabilities: (location) => ({ crossProcessWakeups: location.path !== ':memory:', remoteCalls: false }),
+  // SQLite migrates a file when it opens it (under its write lock): opening is migrating.
+  async migrate(location) {
+    const [{ SqliteStore }, { SCHEMA_VERSION }] = await Promise.all([import('./sqlite-store.js'), import('./migrate.js')]);
+    await new SqliteStore(location.path, { synchronous: location.synchronous }).close();
+    return `sqlite:${location.path}: the schema is at version ${SCHEMA_VERSION}`;
+  },
   async open(location, options) {
     const { SqliteStore } = await import('./sqlite-store.js');
     return new SqliteStore(location.path, { ...options, synchronous: location.synchronous });

@@ -9,7 +9,7 @@
  */
 import type Database from 'better-sqlite3';
 import {
-  COUNTERS, type CallbackJob, type CounterName, type Counters, type EnqueueResult, type JobRecord, type LeaseRef,
+  COUNTERS, type CallbackJob, type CounterName, type Counters, type EnqueueOptions, type EnqueueResult, type JobRecord, type LeaseRef,
   type ListParams, type NewJob, type ParentInfo, type PoolItem, type PoolLease, type QueueStats, type RecoverResult,
   type ReserveParams, type ReservedJob, type RetryAnswer, type Settlement, type SettleAndReserveResult, type StepOutcome, type StepRecord,
   type Store, type StoreOptions, type WaitParams, type WorkerInfo, type WriteOutcome,
@@ -92,7 +92,8 @@ export class SqliteStore implements Store {
     return result;
   }
 
-  async jobsEnqueue(jobs: readonly NewJob[]): Promise<EnqueueResult[]> {
+  async jobsEnqueue(jobs: readonly NewJob[], options?: EnqueueOptions): Promise<EnqueueResult[]> {
+    checks.checkNoTransaction(options, this.description);
     checks.checkNewJobs(jobs);
     const now = this.#now();
     return this.#write(() =>
