@@ -7,7 +7,7 @@
  */
 import { ChordError, fillTemplate, JobExpiredError, WorkerLostError, type ErrorInfo } from '../errors.js';
 import { FINAL_STATES, JOB_STATES, type JobState } from '../states.js';
-import type { LossReason, NewJob, WorkerInfo, WriteOutcome } from './store.js';
+import type { Callback, ChordMember, JobRecord, LossReason, NewJob, WorkerInfo, WriteOutcome } from './store.js';
 
 /** When a job may start: its eta, else `delayMs` after `now` (the store's clock, as it records the job). */
 export function runAtOf(job: Pick<NewJob, 'runAt' | 'delayMs'>, now: number): number {
@@ -95,6 +95,36 @@ export function keyHeld(h: KeyHolderFacts, now: number): boolean {
   if (h.keepUntil !== null && h.keepUntil < now) return false;
   if (!FINAL_STATES.includes(h.state)) return true;
   return h.ttlMs !== null && h.finishedAt !== null && h.finishedAt + h.ttlMs > now;
+}
+
+// ---- Followers ----
+
+/** Whether a deduplicated send leaves anything to follow its holder: a chain's next step or a chord place. */
+export function leavesFollowers(job: Pick<NewJob, 'callbacks' | 'chord'>): boolean {
+  return Boolean(job.chord) || (job.callbacks ?? []).some((c) => c.join !== undefined);
+}
+
+const placeOf = (chord: ChordMember) => `${chord.index}:${chord.callback.id}`;
+
+/**
+ * What a deduplicated send leaves to the job holding its id or key (see JobRecord.followers):
+ * its chains' next steps (callbacks with a `join`) and its chord place, less what the holder has
+ * already — its own callbacks and chord, and the followers others left — so the same chain sent
+ * twice runs its next steps once, and a chord place is filled once.
+ */
+export function followersToAdd(
+  holder: { callbacks: readonly Callback[]; chord: ChordMember | null; followers: JobRecord['followers'] },
+  job: Pick<NewJob, 'callbacks' | 'chord'>,
+): JobRecord['followers'] {
+  const joins = new Set([...holder.callbacks, ...holder.followers.callbacks].map((c) => c.join));
+  const places = new Set([...(holder.chord ? [holder.chord] : []), ...holder.followers.chords].map(placeOf));
+  const callbacks: Callback[] = [];
+  for (const c of job.callbacks ?? []) {
+    if (c.join === undefined || joins.has(c.join)) continue;
+    joins.add(c.join);
+    callbacks.push(c);
+  }
+  return { callbacks, chords: job.chord && !places.has(placeOf(job.chord)) ? [job.chord] : [] };
 }
 
 // ---- The worker registry ----

@@ -12,33 +12,10 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Conveyor, StoreUnavailableError } from '../../src/index.js';
 import { startPostgres, type PostgresServer } from '../postgres/private-server.js';
-import { effects, killWorkers, startWorker, waitFor, type WorkerProcess } from './processes.js';
+import { effects, killWorkers, producer, startWorker, waitFor, type WorkerProcess } from './processes.js';
 
 /** How long the server stays down: past the workers' 1 s leases, so leases lapse while it is away. */
 const DOWN_MS = 1_500;
-
-/** Sends `slow` jobs one after another until stopped, keeping the ids whose send resolved. */
-function producer(app: Conveyor) {
-  const acknowledged: string[] = [];
-  let stopped = false;
-  const done = (async () => {
-    while (!stopped) {
-      try {
-        acknowledged.push((await app.send('slow', [100])).id);
-      } catch {
-        // The server is down: not acknowledged, so nothing was promised.
-      }
-      await sleep(20);
-    }
-  })();
-  return {
-    acknowledged,
-    async stop() {
-      stopped = true;
-      await done;
-    },
-  };
-}
 
 describe('restart PostgreSQL under running workers', () => {
   let server: PostgresServer;

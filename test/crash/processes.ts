@@ -190,3 +190,26 @@ export function startScript(script: string, args: string[] = [], env: Record<str
 export function tail(text: string, chars = 4_000): string {
   return text.length <= chars ? text : `…${text.slice(-chars)}`;
 }
+
+/** Sends `slow` jobs one after another until stopped, keeping the ids whose send resolved. */
+export function producer(app: Conveyor) {
+  const acknowledged: string[] = [];
+  let stopped = false;
+  const done = (async () => {
+    while (!stopped) {
+      try {
+        acknowledged.push((await app.send('slow', [100])).id);
+      } catch {
+        // The store is down: not acknowledged, so nothing was promised.
+      }
+      await sleep(20);
+    }
+  })();
+  return {
+    acknowledged,
+    async stop() {
+      stopped = true;
+      await done;
+    },
+  };
+}

@@ -12,35 +12,12 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Conveyor, StoreUnavailableError } from '../../src/index.js';
 import { startRedis, uniquePrefix, type RedisServer } from '../redis/servers.js';
-import { effects, killWorkers, startWorker, waitFor, type WorkerProcess } from './processes.js';
+import { effects, killWorkers, producer, startWorker, waitFor, type WorkerProcess } from './processes.js';
 
 /** How long a command waits for Redis to come back before failing (the app's, not the workers'). */
 const MAX_RETRY_WAIT_MS = 1_000;
 /** How long Redis stays down: past the workers' 1 s leases, so leases lapse while it is away. */
 const DOWN_MS = 1_500;
-
-/** Sends `slow` jobs one after another until stopped, keeping the ids whose send resolved. */
-function producer(app: Conveyor) {
-  const acknowledged: string[] = [];
-  let stopped = false;
-  const done = (async () => {
-    while (!stopped) {
-      try {
-        acknowledged.push((await app.send('slow', [100])).id);
-      } catch {
-        // Redis is down: not acknowledged, so nothing was promised.
-      }
-      await sleep(20);
-    }
-  })();
-  return {
-    acknowledged,
-    async stop() {
-      stopped = true;
-      await done;
-    },
-  };
-}
 
 describe('restart Redis under running workers', () => {
   let redis: RedisServer;

@@ -12,7 +12,7 @@
 import type { ErrorInfo } from '../../errors.js';
 import { prependArg } from '../../message.js';
 import { isFinal, type JobState } from '../../states.js';
-import { chordError } from '../policy.js';
+import { chordError, followersToAdd, leavesFollowers } from '../policy.js';
 import type { Callback, CallbackJob, ChordMember, JobRecord, NewJob, ParentInfo } from '../store.js';
 import { count, run, type Tables, type Tx } from './tables.js';
 
@@ -85,30 +85,18 @@ async function fire(scope: FinishScope, id: string, row: FinishedRow, callbacks:
  * holder, unless the holder has them already; fired now when the holder is final, else kept.
  */
 export async function follow(scope: FinishScope, holder: string, job: NewJob): Promise<void> {
-  const joining = (job.callbacks ?? []).filter((c) => c.join !== undefined);
-  if (joining.length === 0 && !job.chord) return;
+  if (!leavesFollowers(job)) return;
   const { tx, t } = scope;
   const [row] = await run<Final>(tx, `SELECT task, state, result, error, callbacks, chord, followers FROM ${t.jobs} WHERE id = $1 FOR UPDATE`, [holder]);
   if (!row) return;
   const followers: Followers = parse<Followers>(row.followers) ?? { callbacks: [], chords: [] };
-  const own = parse<ChordMember>(row.chord);
-  const joins = new Set([...(parse<Callback[]>(row.callbacks) ?? []), ...followers.callbacks].map((c) => c.join));
-  const places = new Set([...(own ? [own] : []), ...followers.chords].map(placeOf));
-  const callbacks: Callback[] = [];
-  for (const c of joining) {
-    if (joins.has(c.join)) continue;
-    joins.add(c.join);
-    callbacks.push(c);
-  }
-  const chords = job.chord && !places.has(placeOf(job.chord)) ? [job.chord] : [];
+  const { callbacks, chords } = followersToAdd({ callbacks: parse<Callback[]>(row.callbacks) ?? [], chord: parse<ChordMember>(row.chord), followers }, job);
   if (callbacks.length === 0 && chords.length === 0) return;
   if (isFinal(row.state)) return fire(scope, holder, row, callbacks, chords);
   followers.callbacks.push(...callbacks);
   followers.chords.push(...chords);
   await run(tx, `UPDATE ${t.jobs} SET followers = $2 WHERE id = $1`, [holder, JSON.stringify(followers)]);
 }
-
-const placeOf = (chord: ChordMember) => `${chord.index}:${chord.callback.id}`;
 
 /** Take the chord's lock for the rest of the transaction. */
 async function lockChord(scope: FinishScope, chordId: string): Promise<void> {

@@ -17,7 +17,7 @@
 import type { ErrorInfo } from '../../errors.js';
 import { prependArg } from '../../message.js';
 import { isFinal, type JobState } from '../../states.js';
-import { chordError } from '../policy.js';
+import { chordError, followersToAdd, leavesFollowers } from '../policy.js';
 import type { Callback, CallbackJob, ChordMember, CounterName, JobRecord, NewJob, ParentInfo } from '../store.js';
 import type { Statements } from './statements.js';
 
@@ -91,29 +91,17 @@ function fire(scope: FinishScope, id: string, row: FinishedRow, callbacks: reado
  * has them already. Fired now when the holder is final, else kept until it is.
  */
 export function follow(scope: FinishScope, holder: string, job: NewJob): void {
-  const joining = (job.callbacks ?? []).filter((c) => c.join !== undefined);
-  if (joining.length === 0 && !job.chord) return;
+  if (!leavesFollowers(job)) return;
   const row = scope.sql.get.get({ id: holder }) as (FinishedRow & { callbacks: string | null; chord: string | null; followers: string | null }) | undefined;
   if (!row) return;
   const followers: Followers = parse<Followers>(row.followers) ?? { callbacks: [], chords: [] };
-  const own = parse<ChordMember>(row.chord);
-  const joins = new Set([...(parse<Callback[]>(row.callbacks) ?? []), ...followers.callbacks].map((c) => c.join));
-  const places = new Set([...(own ? [own] : []), ...followers.chords].map(placeOf));
-  const callbacks: Callback[] = [];
-  for (const c of joining) {
-    if (joins.has(c.join)) continue;
-    joins.add(c.join);
-    callbacks.push(c);
-  }
-  const chords = job.chord && !places.has(placeOf(job.chord)) ? [job.chord] : [];
+  const { callbacks, chords } = followersToAdd({ callbacks: parse<Callback[]>(row.callbacks) ?? [], chord: parse<ChordMember>(row.chord), followers }, job);
   if (callbacks.length === 0 && chords.length === 0) return;
   if (isFinal(row.state)) return fire(scope, holder, row, callbacks, chords);
   followers.callbacks.push(...callbacks);
   followers.chords.push(...chords);
   scope.sql.followersSet.run({ id: holder, followers: JSON.stringify(followers) });
 }
-
-const placeOf = (chord: ChordMember) => `${chord.index}:${chord.callback.id}`;
 
 function markChord(scope: FinishScope, chord: ChordMember, memberId: string, row: FinishedRow, error: ErrorInfo | null): void {
   const chordId = chord.callback.id;
