@@ -192,7 +192,9 @@ export class Conveyor implements TaskSender, CanvasSender {
    * await db.query('COMMIT'); // the invoice job exists, and runs, from here on
    */
   withTransaction<T>(tx: unknown, fn: () => T | Promise<T>): Promise<T> {
-    if (tx === undefined || tx === null) throw new InvalidArgumentError('withTransaction(tx, fn): tx is missing; pass your open transaction (a node-postgres client after BEGIN, a postgres.js transaction)');
+    if (tx === undefined || tx === null) {
+      return Promise.reject(new InvalidArgumentError('withTransaction(tx, fn): tx is missing; pass your open transaction (a node-postgres client after BEGIN, a postgres.js transaction)'));
+    }
     return Promise.resolve(this.#transaction.run(tx, fn));
   }
 

@@ -1,7 +1,7 @@
 /** Mapping between the jobs row of the SQL engines (SQLite's `conveyor_jobs`, PostgreSQL's `jobs`) and the Store's domain types. */
-import type { ErrorInfo } from '../errors.js';
-import type { JobState } from '../states.js';
-import type { Callback, ChordMember, DeliveryRecord, JobProgress, JobRecord, ParentInfo } from './store.js';
+import { InvalidArgumentError, type ErrorInfo } from '../errors.js';
+import { JOB_STATES, type JobState } from '../states.js';
+import type { Callback, ChordMember, DeliveryRecord, JobProgress, JobRecord, ParentInfo, QueueStats } from './store.js';
 
 /** A row of `conveyor_jobs`, as the engine returns it (SQLite gives 0 or 1 for the flags, PostgreSQL booleans). */
 export interface JobRow {
@@ -71,4 +71,29 @@ export function toRecord(row: JobRow): JobRecord {
 
 export function parseParent(text: string | null): ParentInfo | null {
   return text === null ? null : (JSON.parse(text) as ParentInfo);
+}
+
+/**
+ * The SQL condition of a `jobsList` state filter, the states inlined (each checked against
+ * JOB_STATES first) so the planner can use the partial indexes on state.
+ * @throws InvalidArgumentError for a state that is not one.
+ */
+export function statesClause(states: readonly JobState[]): string {
+  const bad = states.find((s) => !JOB_STATES.includes(s));
+  if (bad !== undefined) throw new InvalidArgumentError(`states: unknown state ${JSON.stringify(bad)}; use ${JOB_STATES.join(', ')}`);
+  return states.length === 1 ? `state = '${states[0]}'` : `state IN (${states.map((s) => `'${s}'`).join(', ')})`;
+}
+
+/** The queues of `SELECT queue, state, count(*)` rows, by name, every state counted (nextDueAt left for the engine). */
+export function queueCounts(rows: readonly { queue: string; state: JobState; n: number }[]): QueueStats[] {
+  const byQueue = new Map<string, QueueStats>();
+  for (const row of rows) {
+    let entry = byQueue.get(row.queue);
+    if (!entry) {
+      entry = { queue: row.queue, counts: Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as QueueStats['counts'], nextDueAt: null };
+      byQueue.set(row.queue, entry);
+    }
+    entry.counts[row.state] = row.n;
+  }
+  return [...byQueue.values()].sort((a, b) => a.queue.localeCompare(b.queue));
 }

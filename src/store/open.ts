@@ -46,7 +46,8 @@ export async function migrateStore(url: string): Promise<string> {
 
 /**
  * Open the store a URL names. The engine loads, and the store connects or opens its file, on
- * the first call made to it; an error doing so is what that call (and every later one) answers.
+ * the first call made to it; an error doing so is what that call answers, and the next call
+ * tries again.
  * @throws UnknownStoreError at once, for a URL no engine reads.
  * @example openStore('sqlite:./conveyor.db') // a file in the working directory
  * @example openStore('sqlite:///var/lib/app/queue.db?synchronous=full')

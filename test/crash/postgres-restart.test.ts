@@ -90,4 +90,17 @@ describe('restart PostgreSQL under running workers', () => {
     for (const w of workers) w.child.kill('SIGTERM');
     for (const w of workers) assert.equal(await w.exited, 0, w.output());
   });
+
+  it('an app whose store was first used while the server was down works once it is up: opening is tried again at the next call', { timeout: 60_000 }, async () => {
+    await server.down('SIGTERM');
+    const late = new Conveyor({ store: `${server.url}?schema=late` });
+    try {
+      await assert.rejects(late.send('quick', [1]), (err: unknown) => err instanceof StoreUnavailableError && /PostgreSQL at .* \(schema late\) is unreachable/.test(err.message));
+      await server.up();
+      const r = await late.send<number>('quick', [1]);
+      assert.equal((await r.info()).state, 'PENDING');
+    } finally {
+      await late.close();
+    }
+  });
 });

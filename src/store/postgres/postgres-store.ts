@@ -17,8 +17,7 @@
  * The driver is node-postgres (pg): see bench/RESULTS-postgres.md for why not postgres.js.
  */
 import pg from 'pg';
-import { InvalidArgumentError } from '../../errors.js';
-import { JOB_STATES, type JobState } from '../../states.js';
+import type { JobState } from '../../states.js';
 import * as checks from '../checks.js';
 import { toRecord, parseParent, type JobRow } from '../job-rows.js';
 import { expiredError, expiresAtOf, fenceVerdict, keyHeld, revokedError, runAtOf, workerLostError } from '../policy.js';
@@ -36,6 +35,7 @@ import { checkVersion, migrate } from './migrate.js';
 import * as parts from './parts.js';
 import { Notifications } from './notifications.js';
 import { count, run, tables, type Tables, type Tx } from './tables.js';
+import * as views from './views.js';
 
 const DAY_MS = 86_400_000;
 /** How many finished jobs one statement of `jobsDeleteExpired` deletes. */
@@ -197,7 +197,7 @@ export class PostgresStore implements Store {
 
   /** A read on one connection, with the store's now. */
   #read<T>(fn: (tx: Tx, now: number) => Promise<T>): Promise<T> {
-    return this.#call(async () => fn(this.#pool, this.#clock ? this.#clock() : await this.#now(this.#pool)));
+    return this.#call(async () => fn(this.#pool, await this.#now(this.#pool)));
   }
 
   // ---- enqueue ----
@@ -563,21 +563,7 @@ export class PostgresStore implements Store {
   }
 
   async jobsList(params: ListParams): Promise<JobRecord[]> {
-    const where: string[] = [];
-    const values: unknown[] = [];
-    const param = (v: unknown) => `$${values.push(v)}`;
-    if (params.states?.length) {
-      const bad = params.states.find((s) => !JOB_STATES.includes(s));
-      if (bad !== undefined) throw new InvalidArgumentError(`states: unknown state ${JSON.stringify(bad)}; use ${JOB_STATES.join(', ')}`);
-      // Inlined (checked against JOB_STATES above) so the planner can use the partial indexes.
-      where.push(`state IN (${params.states.map((s) => `'${s}'`).join(', ')})`);
-    }
-    if (params.queue !== undefined) where.push(`queue = ${param(params.queue)}`);
-    if (params.task !== undefined) where.push(`task = ${param(params.task)}`);
-    if (params.runAfter !== undefined) where.push(`run_at > ${param(params.runAfter)}`);
-    const text = `SELECT * FROM ${this.#t.jobs} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY seq ${params.newestFirst ? 'DESC' : ''} LIMIT ${param(params.limit)} OFFSET ${param(params.offset ?? 0)}`;
-    return this.#read(async (tx) => (await run<JobRow>(tx, text, values)).map(toRecord));
+    return this.#read((tx) => views.jobsList(tx, this.#t, params));
   }
 
   async queuePurge(queue: string): Promise<number> {
@@ -594,23 +580,7 @@ export class PostgresStore implements Store {
   }
 
   async queueStats(): Promise<QueueStats[]> {
-    return this.#read(async (tx, now) => {
-      const byQueue = new Map<string, QueueStats>();
-      for (const row of await run<{ queue: string; state: JobState; n: number }>(tx, `SELECT queue, state, count(*)::int AS n FROM ${this.#t.jobs} GROUP BY queue, state`)) {
-        let entry = byQueue.get(row.queue);
-        if (!entry) {
-          entry = { queue: row.queue, counts: Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as QueueStats['counts'], nextDueAt: null };
-          byQueue.set(row.queue, entry);
-        }
-        entry.counts[row.state] = row.n;
-      }
-      for (const entry of byQueue.values()) {
-        const [head] = await run<{ run_at: number }>(tx,
-          `SELECT run_at FROM ${this.#t.jobs} WHERE queue = $1 AND state IN ('PENDING', 'RETRY') AND run_at <= $2 ORDER BY priority DESC, run_at, seq LIMIT 1`, [entry.queue, now]);
-        entry.nextDueAt = head?.run_at ?? null;
-      }
-      return [...byQueue.values()].sort((a, b) => a.queue.localeCompare(b.queue));
-    });
+    return this.#read((tx, now) => views.queueStats(tx, this.#t, now));
   }
 
   async waitForChange(params: WaitParams): Promise<void> {

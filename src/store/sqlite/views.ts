@@ -3,22 +3,16 @@
  * (counts per state and the head of each queue).
  */
 import type Database from 'better-sqlite3';
-import { InvalidArgumentError } from '../../errors.js';
-import { JOB_STATES, type JobState } from '../../states.js';
+import type { JobState } from '../../states.js';
 import type { JobRecord, ListParams, QueueStats } from '../store.js';
-import { toRecord, type JobRow } from '../job-rows.js';
+import { queueCounts, statesClause, toRecord, type JobRow } from '../job-rows.js';
 import type { Statements } from './statements.js';
 
 /** Jobs matching filters, by seq (enqueue order): oldest first, or newest first; then offset, limit. */
 export function jobsList(db: Database.Database, params: ListParams): JobRecord[] {
   const where: string[] = [];
   const values: Record<string, unknown> = { limit: params.limit, offset: params.offset ?? 0 };
-  if (params.states?.length) {
-    // States are inlined (checked against JOB_STATES first) so SQLite can use the partial indexes.
-    const bad = params.states.find((s) => !JOB_STATES.includes(s));
-    if (bad !== undefined) throw new InvalidArgumentError(`states: unknown state ${JSON.stringify(bad)}; use ${JOB_STATES.join(', ')}`);
-    where.push(params.states.length === 1 ? `state = '${params.states[0]}'` : `state IN (${params.states.map((st) => `'${st}'`).join(', ')})`);
-  }
+  if (params.states?.length) where.push(statesClause(params.states));
   if (params.queue !== undefined) (where.push('queue = $queue'), (values.queue = params.queue));
   if (params.task !== undefined) (where.push('task = $task'), (values.task = params.task));
   if (params.runAfter !== undefined) (where.push('run_at > $runAfter'), (values.runAfter = params.runAfter));
@@ -29,19 +23,11 @@ export function jobsList(db: Database.Database, params: ListParams): JobRecord[]
 
 /** Counts per state of every queue with jobs, by queue name, each with its next due run time. */
 export function queueStats(sql: Statements, now: number): QueueStats[] {
-  const byQueue = new Map<string, QueueStats>();
-  for (const row of sql.stats.all() as { queue: string; state: JobState; n: number }[]) {
-    let entry = byQueue.get(row.queue);
-    if (!entry) {
-      entry = { queue: row.queue, counts: Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as QueueStats['counts'], nextDueAt: null };
-      byQueue.set(row.queue, entry);
-    }
-    entry.counts[row.state] = row.n;
-  }
-  for (const entry of byQueue.values()) {
+  const stats = queueCounts(sql.stats.all() as { queue: string; state: JobState; n: number }[]);
+  for (const entry of stats) {
     // The job a reserve would take first (it walks the ready index: one row read per queue).
     const head = sql.reserveDue.get({ queue: entry.queue, now, limit: 1 }) as { run_at: number } | undefined;
     entry.nextDueAt = head?.run_at ?? null;
   }
-  return [...byQueue.values()].sort((a, b) => a.queue.localeCompare(b.queue));
+  return stats;
 }
