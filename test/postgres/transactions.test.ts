@@ -11,6 +11,7 @@ import { CompiledQuery, Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import postgres from 'postgres';
 import { chain, chord, Conveyor, group, InvalidArgumentError, Worker } from '../../src/index.js';
+import { waitFor } from '../crash/processes.js';
 import { silent } from '../helpers.js';
 import { adminSql, dropSchema, SHARED_POSTGRES_URL, sweepSchemas, uniqueSchema } from './servers.js';
 
@@ -141,11 +142,12 @@ describe('enqueue inside the caller\'s transaction (postgres)', () => {
       await a.query('BEGIN');
       await b.query('BEGIN');
       const first = await add.applyAsync([1, 2], { tx: a, idempotencyKey: 'invoice-7' });
-      let second: Promise<{ id: string }> | undefined;
+      const { rows: [{ pid }] } = await b.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
       let settled = false;
-      second = add.applyAsync([1, 2], { tx: b, idempotencyKey: 'invoice-7' }).finally(() => (settled = true));
+      const second = add.applyAsync([1, 2], { tx: b, idempotencyKey: 'invoice-7' }).finally(() => (settled = true));
       // b waits on a's key lock: it cannot decide until a commits or rolls back.
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await waitFor("the second send to wait on the first transaction's key lock", async () =>
+        (await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = $2', [pid, 'Lock'])).rows.length > 0);
       assert.equal(settled, false, 'the second send waits for the first transaction');
       await a.query('COMMIT');
       assert.equal((await second).id, first.id, 'then it joins the committed holder');
