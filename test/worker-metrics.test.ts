@@ -69,10 +69,10 @@ describeEngines('worker metrics', (world) => {
     const worker = w.worker({ metrics });
     const r = await held.delay();
     const pass = worker.runOnce();
+    // The store says STARTED when the reserve commits, a moment before the worker holds the job.
     assert.notEqual(await within(5000, (async () => {
-      while ((await r.state()) !== 'STARTED') await turns(2);
+      while ((await r.state()) !== 'STARTED' || sample(await metrics.scrape(), 'conveyor_worker_jobs_running') !== 1) await turns(2);
     })()), 'hung');
-    assert.equal(sample(await metrics.scrape(), 'conveyor_worker_jobs_running'), 1);
     await w.app.revoke(r.id);
     gate.resolve();
     await pass;
