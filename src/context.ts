@@ -5,7 +5,7 @@ import { toJson } from './message.js';
 import type { ProgressReporter } from './progress.js';
 import { checkName } from './store/checks.js';
 import type { JobState } from './states.js';
-import type { LossReason, Store } from './store/store.js';
+import type { LossReason, Store, TransactionClient } from './store/store.js';
 
 /** What a callback's handler knows of the job that fired it. */
 export interface ParentJob {
@@ -91,16 +91,39 @@ export interface TaskContext {
    * }
    */
   progress(fraction: number, info?: unknown): Promise<void>;
+  /**
+   * PostgreSQL store only: run `fn` in a transaction on the store's database that also records
+   * this job's success, fenced by this delivery's token. `fn`'s writes and the job's SUCCESS
+   * commit together or not at all: a worker killed at any instant leaves both or neither, and a
+   * delivery that lost its lease (another worker took the job) has its writes rolled back. The
+   * strongest exactly-once pattern for effects in your own database.
+   *
+   * `fn`'s value is the job's result; make it the handler's last step (`return ctx.transaction(...)`):
+   * once it resolves the job is SUCCESS, and what the handler does or throws afterwards changes
+   * nothing. Once per delivery. `tx` is a node-postgres client inside BEGIN, on the database of
+   * the store's URL (your tables live there too); do not COMMIT or ROLLBACK it. An error `fn`
+   * throws rolls back and fails the attempt as any handler error does (retried by your policy).
+   * @throws LeaseLostError when this delivery's lease is gone (its writes are rolled back).
+   * @throws InvalidArgumentError when the store is not PostgreSQL, or when called twice.
+   * @example
+   * return ctx.transaction(async (tx) => {
+   *   await tx.query('UPDATE orders SET invoiced = true WHERE id = $1', [orderId]);
+   *   return { invoiced: orderId };
+   * });
+   */
+  transaction<T>(fn: (tx: TransactionClient) => Promise<T>): Promise<T>;
 }
 
 /** Fields a context is built from. */
-export type ContextFields = Omit<TaskContext, 'retry' | 'signal' | 'step' | 'stepKey' | 'progress'>;
+export type ContextFields = Omit<TaskContext, 'retry' | 'signal' | 'step' | 'stepKey' | 'progress' | 'transaction'>;
 
 /** Where a context writes: steps and progress (the store in a worker, memory in `task.run`). */
 export interface ContextSinks {
   steps: StepRecorder;
   /** The reporter, asked for on the first report only: most jobs never report. */
   progress: () => ProgressReporter;
+  /** Runs `ctx.transaction`'s `fn` and completes the job with it (the store in a worker; a refusal in `task.run`). */
+  transaction: <T>(fn: (tx: TransactionClient) => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -119,8 +142,10 @@ class Context implements TaskContext {
   readonly #controller: AbortController;
   readonly #steps: StepRecorder;
   readonly #progress: () => ProgressReporter;
+  readonly #transaction: ContextSinks['transaction'];
   /** Step names used by this delivery: a name used twice would silently answer the first. */
   #stepNames: Set<string> | undefined;
+  #transacted = false;
 
   constructor(fields: ContextFields, controller: AbortController, sinks: ContextSinks) {
     this.id = fields.id;
@@ -133,6 +158,14 @@ class Context implements TaskContext {
     this.#controller = controller;
     this.#steps = sinks.steps;
     this.#progress = sinks.progress;
+    this.#transaction = sinks.transaction;
+  }
+
+  transaction<T>(fn: (tx: TransactionClient) => Promise<T>): Promise<T> {
+    if (typeof fn !== 'function') return Promise.reject(new InvalidArgumentError('ctx.transaction(fn): fn must be a function (tx) => result'));
+    if (this.#transacted) return Promise.reject(new InvalidArgumentError(`ctx.transaction used twice in job ${this.id}: the first one completes the job, so put all its writes in one`));
+    this.#transacted = true;
+    return this.#transaction(fn);
   }
 
   async step<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
@@ -187,6 +220,11 @@ export function localSteps(): StepRecorder {
       return recorded.get(name)!;
     },
   };
+}
+
+/** `ctx.transaction` outside a worker (`task.run`): refused, saying what to do. */
+export function noTransaction(): Promise<never> {
+  return Promise.reject(new InvalidArgumentError('ctx.transaction completes a delivered job, so it runs in a worker only; task.run has no job to complete (test the handler through a worker on a PostgreSQL store, or move the writes into a function you call directly)'));
 }
 
 /** Steps in the store, fenced by one delivery's token; a loss calls `lost` and throws LeaseLostError. */

@@ -3,7 +3,7 @@
  * `applyAsync`) or run it inline (`run`, for users' unit tests).
  */
 import { Signature, type ApplyOptions, type CanvasSender, type JobDefaults } from './canvas.js';
-import { createContext, localSteps, type TaskContext } from './context.js';
+import { createContext, localSteps, noTransaction, type TaskContext } from './context.js';
 import { localProgress } from './progress.js';
 import { toMs, type Duration } from './duration.js';
 import { InvalidArgumentError } from './errors.js';
@@ -202,12 +202,12 @@ export class Task<A extends unknown[] = unknown[], R = unknown> {
   /**
    * Run the handler here and now, without the store (for unit tests). `ctx.signal` never aborts;
    * a `ctx.retry()` thrown by the handler propagates; `ctx.progress` checks its arguments and
-   * records nothing.
+   * records nothing; `ctx.transaction` is refused (there is no job to complete with it).
    */
   async run(...args: A): Promise<Awaited<R>> {
     const ctx = createContext({
       id: `local-${this.name}`, name: this.name, queue: this.options.job.queue, attempt: 1, deliveries: 1, fencingToken: 0, parent: null,
-    }, new AbortController(), { steps: localSteps(), progress: localProgress });
+    }, new AbortController(), { steps: localSteps(), progress: localProgress, transaction: noTransaction });
     return await this.handler(ctx, ...args);
   }
 }

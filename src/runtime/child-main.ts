@@ -82,7 +82,8 @@ async function main(): Promise<void> {
       exitWhenIdle = true;
       if (!running) process.exit(0);
     } else if (m.t === 'run') {
-      const run = runJob(app, m.job, logger, { io, enforceTimeLimit: false });
+      // ctx.transaction runs here, on this child's own connection to the store: the tx is the handler's.
+      const run = runJob(app, m.job, logger, { io, transactions: app.store, enforceTimeLimit: false });
       running = { job: m.job, run };
       void run.settlement.then((settlement) => {
         running = undefined;

@@ -18,7 +18,7 @@ import { spawnChild, type ChildHandle } from './child-handle.js';
 import type { ChildInit, FromChild, ToChild } from './child-protocol.js';
 import { failureSettlement } from './outcome.js';
 import type { Runner } from './runner.js';
-import { errorFromInfo, reportSettled, runFailureHook, type JobIo, type RunningJob, type SettleCounts } from './run-job.js';
+import { errorFromInfo, reportSettled, runFailureHook, type Ending, type JobIo, type RunningJob, type SettleCounts } from './run-job.js';
 
 export interface ChildPoolOptions {
   kind: 'threads' | 'processes';
@@ -122,7 +122,7 @@ export class ChildPool implements Runner {
   }
 
   /** Stop the child running `job` now, and end the job with `settlement` (null: nothing to write). */
-  terminate(job: ChildJob, settlement: Settlement | null, why: string): void {
+  terminate(job: ChildJob, settlement: Ending | null, why: string): void {
     const child = job.child;
     job.finish(settlement);
     if (!child) return;
@@ -237,14 +237,14 @@ function exitText(how: { code: number | null; signal: string | null; error?: Err
 class ChildJob implements RunningJob {
   readonly job: ReservedJob;
   readonly lease: { id: string; token: number };
-  readonly settlement: Promise<Settlement | null>;
+  readonly settlement: Promise<Ending | null>;
   readonly label: string;
   child: Child | undefined;
   ended = false;
   readonly #pool: ChildPool;
   readonly #logger: Logger;
   readonly #app: Conveyor;
-  #resolve!: (s: Settlement | null) => void;
+  #resolve!: (s: Ending | null) => void;
   #timer: NodeJS.Timeout | undefined;
   #startedAt = performance.now();
   #lossLogged = false;
@@ -270,7 +270,7 @@ class ChildJob implements RunningJob {
     }, limitMs);
   }
 
-  finish(settlement: Settlement | null): void {
+  finish(settlement: Ending | null): void {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.#timer);
@@ -284,7 +284,9 @@ class ChildJob implements RunningJob {
 
   lost(reason: LossReason, terminate: boolean): void {
     if (this.ended) return;
-    if (!this.#lossLogged) this.#logger.warn({ job: this.job.id, token: this.job.token, reason }, `Task ${this.label} lost its lease (${reason}); its outcome will be discarded`);
+    // 'final' with this delivery's token may be its own success, committed by ctx.transaction in
+    // the child: the child, which knows, logs it when it is a loss.
+    if (!this.#lossLogged && reason !== 'final') this.#logger.warn({ job: this.job.id, token: this.job.token, reason }, `Task ${this.label} lost its lease (${reason}); its outcome will be discarded`);
     this.#lossLogged = true;
     if (reason === 'revoked' && terminate) {
       if (this.child) this.#pool.terminate(this, null, new RevokedError(this.job.id).message);
@@ -294,7 +296,7 @@ class ChildJob implements RunningJob {
     this.#pool.tell(this, { t: 'abort', id: this.job.id, token: this.job.token, why: { kind: 'lost', reason, terminate } });
   }
 
-  settled(outcome: WriteOutcome, s: Settlement, counts: SettleCounts): void {
+  settled(outcome: WriteOutcome, s: Ending, counts: SettleCounts): void {
     const failed = reportSettled(this.#logger, this.job, outcome, s, counts, (performance.now() - this.#startedAt) / 1000, this.#lossLogged);
     if (failed && s.kind === 'fail') {
       // The hook runs here, in the supervisor, with the error as it crossed: its type, message and stack.

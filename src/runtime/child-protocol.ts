@@ -5,11 +5,12 @@
  *
  * supervisor -> child: run one job; abort its signal; the reply to a call; exit when idle.
  * child -> supervisor: ready (the app is loaded) or failed; a call (a step or progress write,
- * which the supervisor makes, fenced, with its own store); done (the settlement, and memory).
+ * which the supervisor makes, fenced, with its own store); done (the settlement, or that the
+ * handler's transaction committed it, and memory).
  */
 import type { ErrorInfo } from '../errors.js';
-import type { LossReason, ReservedJob, Settlement } from '../store/store.js';
-import type { JobIo } from './run-job.js';
+import type { LossReason, ReservedJob } from '../store/store.js';
+import type { Ending, JobIo } from './run-job.js';
 
 /** What a child is started with. */
 export interface ChildInit {
@@ -39,4 +40,4 @@ export type FromChild =
   | { t: 'call'; n: number; op: CallOp; params: unknown }
   /** One pino record (a JSON line) for the supervisor's logger. */
   | { t: 'log'; line: string }
-  | { t: 'done'; id: string; token: number; settlement: Settlement; memoryMb: number };
+  | { t: 'done'; id: string; token: number; settlement: Ending; memoryMb: number };

@@ -27,7 +27,7 @@ export class InlineRunner implements Runner {
 
   run(job: ReservedJob): RunningJob {
     const ended = this.#syncPartEnded;
-    return runJob(this.#app, job, this.#logger, { io: this.#app.store, enforceTimeLimit: true, syncPartEnded: ended && ((at) => ended(job, at)) });
+    return runJob(this.#app, job, this.#logger, { io: this.#app.store, transactions: this.#app.store, enforceTimeLimit: true, syncPartEnded: ended && ((at) => ended(job, at)) });
   }
 
   async stop(): Promise<void> {}

@@ -9,7 +9,7 @@ import { createContext, storeSteps, type ParentJob } from '../context.js';
 import { LeaseLostError, NotRegisteredError, RevokedError, Retry, SoftTimeLimitExceededError, TimeLimitExceededError, type ErrorInfo } from '../errors.js';
 import { toJson } from '../message.js';
 import { localProgress, storeProgress, throttledProgress, type ProgressReporter } from '../progress.js';
-import type { LeaseRef, LossReason, ReservedJob, Settlement, Store, WriteOutcome } from '../store/store.js';
+import type { LeaseRef, LossReason, ReservedJob, Settlement, Store, TransactionClient, WriteOutcome } from '../store/store.js';
 import type { Task } from '../task.js';
 import { failureSettlement } from './outcome.js';
 
@@ -24,6 +24,16 @@ export interface SettleCounts {
 /** What a running job writes besides its outcome: steps and progress, fenced by its token. */
 export type JobIo = Pick<Store, 'jobStepGet' | 'jobStepPut' | 'jobProgress'>;
 
+/** A delivery whose handler's transaction (`ctx.transaction`) committed its success: nothing is left to write. */
+export interface Committed {
+  kind: 'committed';
+  id: string;
+  token: number;
+}
+
+/** How a delivery ended: what to write, or that its transaction wrote it. */
+export type Ending = Settlement | Committed;
+
 /** A job running in a worker slot, in whatever pool. */
 export interface RunningJob {
   readonly lease: LeaseRef;
@@ -32,19 +42,21 @@ export interface RunningJob {
    * nothing to write: its child died with it (the lease lapses and the job is delivered again),
    * or it was terminated because it was revoked.
    */
-  readonly settlement: Promise<Settlement | null>;
+  readonly settlement: Promise<Ending | null>;
   /** Abort the handler's `ctx.signal`: the worker is shutting down past its grace period. */
   abort(why: 'shutdown'): void;
   /** The store says this delivery's lease is gone. */
   lost(reason: LossReason, terminate: boolean): void;
-  /** The store answered the settlement. */
-  settled(outcome: WriteOutcome, settlement: Settlement, counts: SettleCounts): void;
+  /** The store answered the settlement (or the handler's transaction committed it). */
+  settled(outcome: WriteOutcome, settlement: Ending, counts: SettleCounts): void;
 }
 
 /** How {@link runJob} runs a delivery. */
 export interface RunJobOptions {
   /** Where steps and progress go: the store (inline), or the supervisor (in a child). */
   io: JobIo;
+  /** Where `ctx.transaction` runs: the app's own store, in the worker or in the child. */
+  transactions: Pick<Store, 'jobCompleteInTransaction'>;
   /**
    * Fail the attempt when `timeLimit` passes, whatever the handler does next (inline). false in a
    * child: the supervisor enforces it by terminating the child.
@@ -70,7 +82,12 @@ export function runJob(app: Conveyor, job: ReservedJob, logger: Logger, options:
   let thrown: unknown;
   const label = `${job.task}[${job.id}]`;
 
+  // The handler's transaction committed the job's success: later news of its lease (a renewal
+  // refused because the job is final) is about that, not a loss.
+  let committed = false;
+
   const lost = (reason: LossReason, terminate: boolean): void => {
+    if (committed) return;
     const why = abortReason(job, reason, terminate);
     if (why) controller.abort(why);
     if (!lossLogged) logger.warn({ job: job.id, token: job.token, reason }, `Task ${label} lost its lease (${reason}); its outcome will be discarded`);
@@ -84,7 +101,20 @@ export function runJob(app: Conveyor, job: ReservedJob, logger: Logger, options:
     onError: (err) => logger.warn({ err, job: job.id }, `Task ${label} progress report not written; it is tried again shortly`),
   }));
 
-  const settlement = (async (): Promise<Settlement> => {
+  const transaction = async <T>(fn: (tx: TransactionClient) => Promise<T>): Promise<T> => {
+    const answer = await options.transactions.jobCompleteInTransaction({ id: job.id, token: job.token, resultTtlMs: task!.options.resultTtlMs }, async (tx) => {
+      const value = await fn(tx);
+      return { value, resultJson: task!.options.ignoreResult ? null : toJson(value === undefined ? null : value, 'result', task!.options.job.maxPayloadBytes) };
+    });
+    if (!answer.ok) {
+      lost(answer.reason, answer.terminate);
+      throw new LeaseLostError(job.id, job.token, answer.reason);
+    }
+    committed = true;
+    return answer.value;
+  };
+
+  const settlement = (async (): Promise<Ending> => {
     const timers = task ? startTimeLimits(task, controller, options.enforceTimeLimit) : undefined;
     try {
       if (!task) throw new NotRegisteredError(job.task);
@@ -92,14 +122,19 @@ export function runJob(app: Conveyor, job: ReservedJob, logger: Logger, options:
       const ctx = createContext({
         id: job.id, name: job.task, queue: job.queue, attempt: job.attempt, deliveries: job.deliveries,
         fencingToken: job.token, parent: parentOf(job),
-      }, controller, { steps: storeSteps(options.io, job.id, job.token, lost), progress: reporter });
+      }, controller, { steps: storeSteps(options.io, job.id, job.token, lost), progress: reporter, transaction });
       const calledAt = performance.now();
       const work = task.handler(ctx, ...(args as never[]));
       options.syncPartEnded?.(calledAt);
       const result = await (timers ? Promise.race([work, timers.hardLimit]) : work);
+      if (committed) return { kind: 'committed', id: job.id, token: job.token };
       const resultJson = task.options.ignoreResult ? null : toJson(result === undefined ? null : result, 'result', task.options.job.maxPayloadBytes);
       return { kind: 'complete', id: job.id, token: job.token, resultJson, resultTtlMs: task.options.resultTtlMs };
     } catch (err) {
+      if (committed) {
+        logger.warn({ err, job: job.id }, `Task ${label} threw after its transaction committed the job's success; it stays SUCCESS (make ctx.transaction the handler's last step)`);
+        return { kind: 'committed', id: job.id, token: job.token };
+      }
       // onFailure gets what the job fails with: a ctx.retry()'s cause, not the Retry wrapper.
       thrown = err instanceof Retry && err.cause !== undefined ? err.cause : err;
       return failureSettlement(job, task?.options, err);
@@ -129,7 +164,7 @@ export function runJob(app: Conveyor, job: ReservedJob, logger: Logger, options:
  * Log a settled delivery and count it; true when it failed for good (its onFailure hook is due).
  * @param lossLogged the lost lease was logged already: do not log the refusal again.
  */
-export function reportSettled(logger: Logger, job: ReservedJob, outcome: WriteOutcome, s: Settlement, counts: SettleCounts, seconds: number, lossLogged: boolean): boolean {
+export function reportSettled(logger: Logger, job: ReservedJob, outcome: WriteOutcome, s: Ending, counts: SettleCounts, seconds: number, lossLogged: boolean): boolean {
   const label = `${job.task}[${job.id}]`;
   const took = seconds.toFixed(3);
   if (!outcome.ok) {
@@ -137,9 +172,9 @@ export function reportSettled(logger: Logger, job: ReservedJob, outcome: WriteOu
     if (!lossLogged) logger.warn({ job: job.id, token: job.token, reason: outcome.reason }, `Task ${label} outcome refused (${outcome.reason}): another delivery or a revoke replaced it`);
     return false;
   }
-  if (s.kind === 'complete') {
+  if (s.kind === 'complete' || s.kind === 'committed') {
     counts.succeeded++;
-    if (logger.isLevelEnabled('info')) logger.info({ job: job.id }, `Task ${label} succeeded in ${took}s`);
+    if (logger.isLevelEnabled('info')) logger.info({ job: job.id }, `Task ${label} succeeded in ${took}s${s.kind === 'committed' ? ', committed with its transaction' : ''}`);
   } else if (s.kind === 'retry') {
     counts.retried++;
     logger.info({ job: job.id, error: s.error.message, delayMs: s.delayMs }, `Task ${label} retry ${job.attempt} in ${(s.delayMs / 1000).toFixed(3)}s: ${s.error.type}: ${s.error.message}`);

@@ -100,7 +100,6 @@ function checkTime(job: NewJob, at: 'runAt' | 'expiresAt', after: 'delayMs' | 'e
   }
 }
 
-/** Check a batch of jobs to enqueue (`jobs[i]` in messages). */
 /**
  * Refuse `{ tx }` on an engine that does not live in the caller's database.
  * @throws InvalidArgumentError saying which store it needs and which this is.
@@ -109,6 +108,13 @@ export function checkNoTransaction(options: { tx?: unknown } | undefined, descri
   if (options?.tx === undefined) return;
   throw new InvalidArgumentError(`{ tx } enqueues inside your database transaction, so it needs the PostgreSQL store; this app's store is ${description}`);
 }
+
+/** The refusal of `ctx.transaction` by an engine that does not live in the caller's database. */
+export function noCallerTransactions(description: string): InvalidArgumentError {
+  return new InvalidArgumentError(`ctx.transaction commits your database writes together with the job's success, so it needs the PostgreSQL store; this worker's store is ${description} (use ctx.step with an idempotency key instead)`);
+}
+
+/** Check a batch of jobs to enqueue (`jobs[i]` in messages). */
 
 export function checkNewJobs(jobs: readonly NewJob[]): void {
   jobs.forEach((job, i) => {

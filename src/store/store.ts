@@ -426,7 +426,23 @@ export interface StoreCapabilities {
    * in-process engine (SQLite) gains nothing from it and would commit smaller batches.
    */
   remoteCalls: boolean;
+  /**
+   * The store lives in a database the caller writes to (PostgreSQL): `{ tx }` enqueues in the
+   * caller's transaction, and {@link Store.jobCompleteInTransaction} runs a handler's writes in one.
+   */
+  callerTransactions: boolean;
 }
+
+/**
+ * The client of a database transaction a handler writes in (`ctx.transaction`): on PostgreSQL, a
+ * node-postgres `PoolClient` between BEGIN and COMMIT. Do not COMMIT or ROLLBACK it yourself.
+ */
+export interface TransactionClient {
+  query<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[]; rowCount: number | null }>;
+}
+
+/** What {@link Store.jobCompleteInTransaction} answers: the work's value, or why the delivery's lease is gone. */
+export type TransactionOutcome<T> = { ok: true; value: T } | { ok: false; reason: LossReason; terminate: boolean };
 
 /**
  * The contract every engine implements. All times are epoch ms on the store's clock, and every
@@ -521,6 +537,19 @@ export interface Store {
    * first record wins: if the step is already recorded, it is kept and answered.
    */
   jobStepPut(params: { id: string; token: number; name: string; resultJson: string }): Promise<StepOutcome>;
+  /**
+   * Run `work` in one database transaction that also completes the delivery `lease` with the
+   * result `work` answers, exactly as a `complete` settlement would (callbacks, chord, key):
+   * `work`'s writes and the job's SUCCESS commit together, or neither does. Refused, as a
+   * settlement is, when the token does not hold the lease — before `work` runs, or after it (its
+   * writes are then rolled back; a stale token counts in `stale_writes_refused_total`). An error
+   * `work` throws rolls the transaction back and is the answer (the lease is still held).
+   * @throws InvalidArgumentError on an engine without `capabilities.callerTransactions`.
+   */
+  jobCompleteInTransaction<T>(
+    lease: LeaseRef & { resultTtlMs: number },
+    work: (tx: TransactionClient) => Promise<{ value: T; resultJson: string | null }>,
+  ): Promise<TransactionOutcome<T>>;
   /** The recorded steps of a job, in the order they were recorded (empty for an unknown id). */
   jobSteps(id: string): Promise<StepRecord[]>;
 

@@ -20,7 +20,7 @@ import { toMs, type Duration } from '../duration.js';
 import { InvalidArgumentError } from '../errors.js';
 import { InlineRunner } from '../runtime/inline-runner.js';
 import { POOL_KINDS, type PoolKind, type Runner } from '../runtime/runner.js';
-import type { RunningJob } from '../runtime/run-job.js';
+import type { Committed, RunningJob } from '../runtime/run-job.js';
 import type { LeaseRef, LossReason, ReservedJob, Settlement, Store, WorkerPoolInfo, WriteOutcome } from '../store/store.js';
 import { IntervalLoop } from './interval-loop.js';
 import { leaseKey, type Leases, type WorkerRecord } from './lease-keeper.js';
@@ -287,6 +287,7 @@ export class Worker {
     slot.ended = true;
     if (this.#metrics) slot.seconds = (performance.now() - slot.began) / 1000;
     if (settlement === null) this.#abandon(key, slot);
+    else if (settlement.kind === 'committed') this.#committed(key, slot, settlement);
     else if (!slot.released) this.#outbox.push({ slot, settlement });
     this.#wake();
   }
@@ -297,6 +298,15 @@ export class Worker {
     this.#leases.drop([slot.running.lease]);
     this.counts.lost++;
     this.#metrics?.jobSettled(slot.task, 'lost', slot.seconds ?? null, 'stale');
+  }
+
+  /** The handler's transaction wrote the job's success (ctx.transaction): nothing left to write. */
+  #committed(key: string, slot: Slot, ending: Committed): void {
+    if (slot.released) return; // released at shutdown meanwhile: that write was refused, the job is final
+    this.#slots.delete(key);
+    this.#leases.drop([slot.running.lease]);
+    slot.running.settled({ id: ending.id, ok: true }, ending, this.counts);
+    this.#metrics?.jobSettled(slot.task, 'succeeded', slot.seconds ?? null);
   }
 
   #lost(lease: LeaseRef, reason: LossReason, terminate: boolean): void {

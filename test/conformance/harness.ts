@@ -52,6 +52,14 @@ export interface OpenParams {
 /** The engine's factory, given once to `runStoreConformance`. */
 export type OpenStore = (params: OpenParams) => Promise<Store> | Store;
 
+/** A connection of the suite's own to the database an engine with caller transactions lives in. */
+export interface Database {
+  /** Run one statement; answers its rows. */
+  query(text: string, values?: unknown[]): Promise<Record<string, unknown>[]>;
+  /** The qualified name of table `name` beside this test's store (removed with it). */
+  table(name: string): string;
+}
+
 /** One test's world: its store, its fake clock and its extra handles. */
 export class Harness {
   /** The fake clock's reading; tests move it with {@link advance}. */
@@ -61,8 +69,12 @@ export class Harness {
   #handles: Store[] = [];
   #store: Store | undefined;
 
-  constructor(open: OpenStore) {
+  /** The store's database, for engines with caller transactions (see `ConformanceOptions.database`). */
+  readonly database: Database | undefined;
+
+  constructor(open: OpenStore, database?: Database) {
     this.#open = open;
+    this.database = database;
   }
 
   /** The store opened for this test. */

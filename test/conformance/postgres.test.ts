@@ -18,4 +18,9 @@ runStoreConformance({
     const schema = schemas[schemas.length - 1]!;
     return PostgresStore.open({ url: SHARED_POSTGRES_URL, schema, clock, maxConnections: 4, description: `test schema ${schema}` });
   },
+  // The effects tables of the transaction tests live in the test's own schema, dropped with it.
+  database: {
+    query: async (text, values) => (await admin.query(text, values)).rows as Record<string, unknown>[],
+    table: (name) => `"${schemas[schemas.length - 1]!}".${name}`,
+  },
 });

@@ -25,13 +25,14 @@ import { dedupTests } from './dedup.js';
 import { deliveryTests } from './deliveries.js';
 import { enqueueTests } from './enqueue.js';
 import { followerTests } from './followers.js';
-import { Harness, type OpenStore, type TestFn } from './harness.js';
+import { Harness, type Database, type OpenStore, type TestFn } from './harness.js';
 import { leaseTests } from './leases.js';
 import { operationTests } from './operations.js';
 import { poolTests } from './pools.js';
 import { reserveTests } from './reserve.js';
 import { settleTests } from './settle.js';
 import { stepTests } from './steps.js';
+import { transactionTests } from './transactions.js';
 import { waitAndContentionTests } from './wait-contention.js';
 
 export type { OpenParams, OpenStore } from './harness.js';
@@ -48,10 +49,16 @@ export interface ConformanceOptions {
   open: OpenStore;
   /** Tests to skip, by exact name, each with the reason written down. Unknown names throw. */
   skip?: Record<string, string>;
+  /**
+   * For an engine with `capabilities.callerTransactions`: a connection of the suite's own to the
+   * store's database, to make and read the tables a handler's transaction writes. Without it the
+   * suite checks that the engine refuses `jobCompleteInTransaction`.
+   */
+  database?: Database;
 }
 
 /** The groups of the suite, in report order. */
-const groups: readonly [string, (test: TestFn) => void][] = [
+const groups: readonly [string, (test: TestFn, options: ConformanceOptions) => void][] = [
   ['jobsEnqueue / jobGet', enqueueTests],
   ['jobsReserve', reserveTests],
   ['jobsSettle', settleTests],
@@ -66,6 +73,7 @@ const groups: readonly [string, (test: TestFn) => void][] = [
   ['pools and counters', poolTests],
   ['waitForChange and contention', waitAndContentionTests],
   ['deliveries: jobProgress, history', deliveryTests],
+  ['transactions: jobCompleteInTransaction', (test, options) => transactionTests(test, options.database !== undefined)],
   ['operations: workers, schedule ticks, jobsList paging, queueStats nextDueAt', operationTests],
   ['bad input: refused whole, before anything is written', badInputTests],
 ];
@@ -75,7 +83,7 @@ export function runStoreConformance(opts: ConformanceOptions): void {
   const skip = opts.skip ?? {};
   const names = new Set<string>();
   describe(`Store conformance: ${opts.name}`, () => {
-    const h = new Harness(opts.open);
+    const h = new Harness(opts.open, opts.database);
     beforeEach(() => h.setUp());
     afterEach(() => h.tearDown());
     const test: TestFn = (name, body) => {
@@ -84,7 +92,7 @@ export function runStoreConformance(opts: ConformanceOptions): void {
       const reason = skip[name];
       it(name, reason === undefined ? {} : { skip: reason }, () => body(h));
     };
-    for (const [title, register] of groups) describe(title, () => register(test));
+    for (const [title, register] of groups) describe(title, () => register(test, opts));
   });
   // A typo in a skip key would silently run (and fail) the test it meant to skip: refuse it.
   const unknown = Object.keys(skip).filter((name) => !names.has(name));

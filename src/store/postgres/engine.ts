@@ -52,7 +52,7 @@ export const postgresEngine: Engine<PostgresLocation> = {
     const u = new URL(location.url);
     return `postgres://${u.host}${u.pathname} (schema ${location.schema})`;
   },
-  capabilities: () => ({ crossProcessWakeups: true, remoteCalls: true }),
+  capabilities: () => ({ crossProcessWakeups: true, remoteCalls: true, callerTransactions: true }),
   async migrate(location) {
     const [{ default: pg }, { migrate, SCHEMA_VERSION }, { unreachable }] = await Promise.all([import('pg'), import('./migrate.js'), import('./unavailable.js')]);
     const pool = new pg.Pool({ connectionString: location.url, max: 1, application_name: 'conveyor migrate' });

@@ -25,7 +25,7 @@ import {
   COUNTERS, type CallbackJob, type CounterName, type Counters, type EnqueueOptions, type EnqueueResult, type JobRecord, type LeaseRef,
   type ListParams, type NewJob, type ParentInfo, type PoolItem, type PoolLease, type QueueStats, type RecoverResult,
   type ReserveParams, type ReservedJob, type RetryAnswer, type Settlement, type SettleAndReserveResult, type StepOutcome, type StepRecord,
-  type Store, type StoreOptions, type WaitParams, type WorkerInfo, type WriteOutcome,
+  type Store, type StoreOptions, type TransactionClient, type TransactionOutcome, type WaitParams, type WorkerInfo, type WriteOutcome,
 } from '../store.js';
 import { Waiters } from '../waiters.js';
 import { callerTx } from './caller-tx.js';
@@ -84,7 +84,7 @@ const isRace = (err: unknown) => ['40001', '40P01'].includes((err as { code?: st
 
 /** The PostgreSQL engine of the {@link Store} contract. Open it with {@link PostgresStore.open}. */
 export class PostgresStore implements Store {
-  readonly capabilities = { crossProcessWakeups: true, remoteCalls: true };
+  readonly capabilities = { crossProcessWakeups: true, remoteCalls: true, callerTransactions: true };
   readonly description: string;
   readonly #pool: pg.Pool;
   readonly #t: Tables;
@@ -459,6 +459,38 @@ export class PostgresStore implements Store {
     const history = row.history === null ? [] : (JSON.parse(row.history) as unknown[]);
     history.push({ token: row.token, attempt: row.attempt, worker: row.worker, startedAt: row.started_at, endedAt: now, outcome, error: error ?? null });
     return JSON.stringify(history.slice(-HISTORY_MAX));
+  }
+
+  async jobCompleteInTransaction<T>(
+    lease: LeaseRef & { resultTtlMs: number },
+    work: (tx: TransactionClient) => Promise<{ value: T; resultJson: string | null }>,
+  ): Promise<TransactionOutcome<T>> {
+    const { id, token } = lease;
+    checks.checkSettlements([{ kind: 'complete', id, token, resultJson: null, resultTtlMs: lease.resultTtlMs }]);
+    let refused: WriteOutcome | undefined;
+    const answer = await this.#call(() => this.#transaction(async (tx) => {
+      // A delivery that lost its lease already does not start the work. Not locked: renewals of
+      // this worker's other leases must not wait for the handler's transaction.
+      const before = fenceVerdict(id, token, (await run<{ state: JobState; token: number; terminate: boolean }>(tx, `SELECT state, token, terminate FROM ${this.#t.jobs} WHERE id = $1`, [id]))[0]);
+      if (!before.ok) throw (refused = before);
+      const { value, resultJson } = await work(tx);
+      // The fenced UPDATE locks the row until COMMIT: a recovery or revoke either came first (no
+      // row: roll back the work) or waits and finds the job final.
+      const now = await this.#now(tx);
+      if ((await this.#settleOne(tx, { kind: 'complete', id, token, resultJson, resultTtlMs: lease.resultTtlMs }, now)) === 0) throw (refused = { id, ok: false, reason: 'stale', terminate: false });
+      await run(tx, 'SELECT pg_notify($1, $2)', [this.#channel, '']);
+      return value;
+    })).catch((err: unknown) => {
+      if (refused && err === refused) return refused;
+      throw err;
+    });
+    if (answer !== refused) {
+      this.#waiters.notify();
+      return { ok: true, value: answer as T };
+    }
+    // Rolled back: say why, as a settlement would (a stale token counted).
+    const loss = await this.#write((tx) => this.#loss(tx, id, token), true);
+    return loss.ok ? { ok: false, reason: 'stale', terminate: false } : { ok: false, reason: loss.reason, terminate: loss.terminate };
   }
 
   /** Why `token` does not (or does) hold job `id`'s lease (a stale one is counted). */

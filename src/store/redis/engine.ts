@@ -39,7 +39,7 @@ export const redisEngine: Engine<RedisLocation> = {
     return { engine: 'redis', url: base, prefix, maxRetryWaitMs };
   },
   describe: (location) => describeTarget(location, location.prefix ?? DEFAULT_PREFIX),
-  capabilities: () => ({ crossProcessWakeups: true, remoteCalls: true }),
+  capabilities: () => ({ crossProcessWakeups: true, remoteCalls: true, callerTransactions: false }),
   async open(location, options) {
     const { RedisStore } = await import('./redis-store.js');
     const { engine: _, ...target } = location;

@@ -27,7 +27,7 @@ import { toJson } from '../../message.js';
 import type {
   Counters, EnqueueOptions, EnqueueResult, JobRecord, LeaseRef, ListParams, NewJob, PoolItem, PoolLease, QueueStats, RecoverResult,
   ReserveParams, ReservedJob, RetryAnswer, Settlement, SettleAndReserveResult, StepOutcome, StepRecord, Store, StoreOptions, WaitParams,
-  WorkerInfo, WriteOutcome,
+  TransactionOutcome, WorkerInfo, WriteOutcome,
 } from '../store.js';
 import * as checks from '../checks.js';
 import { revokedError } from '../policy.js';
@@ -68,7 +68,7 @@ const QUIET_SCRIPTS: ReadonlySet<ScriptName> = new Set([
 ]);
 
 export class RedisStore implements Store {
-  readonly capabilities = { crossProcessWakeups: true, remoteCalls: true };
+  readonly capabilities = { crossProcessWakeups: true, remoteCalls: true, callerTransactions: false };
   readonly description: string;
   readonly #client: Client;
   readonly #wakeups: RedisWakeups;
@@ -339,6 +339,10 @@ export class RedisStore implements Store {
   async jobStepPut(params: { id: string; token: number; name: string; resultJson: string }): Promise<StepOutcome> {
     checks.checkStep(params);
     return this.#steps.put(params.id, params.token, params.name, params.resultJson);
+  }
+
+  async jobCompleteInTransaction<T>(): Promise<TransactionOutcome<T>> {
+    throw checks.noCallerTransactions(this.description);
   }
 
   jobSteps(id: string): Promise<StepRecord[]> {

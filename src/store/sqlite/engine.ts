@@ -24,7 +24,7 @@ export const sqliteEngine: Engine<SqliteLocation> = {
   },
   describe: (location) => `sqlite:${location.path}`,
   // An in-memory database lives in one process: only its own writes wake its waiters.
-  capabilities: (location) => ({ crossProcessWakeups: location.path !== ':memory:', remoteCalls: false }),
+  capabilities: (location) => ({ crossProcessWakeups: location.path !== ':memory:', remoteCalls: false, callerTransactions: false }),
   // SQLite migrates a file when it opens it (under its write lock): opening is migrating.
   async migrate(location) {
     const [{ SqliteStore }, { SCHEMA_VERSION }] = await Promise.all([import('./sqlite-store.js'), import('./migrate.js')]);

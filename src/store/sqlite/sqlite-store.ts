@@ -12,7 +12,7 @@ import {
   COUNTERS, type CallbackJob, type CounterName, type Counters, type EnqueueOptions, type EnqueueResult, type JobRecord, type LeaseRef,
   type ListParams, type NewJob, type ParentInfo, type PoolItem, type PoolLease, type QueueStats, type RecoverResult,
   type ReserveParams, type ReservedJob, type RetryAnswer, type Settlement, type SettleAndReserveResult, type StepOutcome, type StepRecord,
-  type Store, type StoreOptions, type WaitParams, type WorkerInfo, type WriteOutcome,
+  type Store, type StoreOptions, type TransactionOutcome, type WaitParams, type WorkerInfo, type WriteOutcome,
 } from '../store.js';
 import * as checks from '../checks.js';
 import { expiredError, expiresAtOf, fenceVerdict, revokedError, runAtOf } from '../policy.js';
@@ -77,7 +77,7 @@ export class SqliteStore implements Store {
     this.#sql = prepareStatements(this.#db);
     this.#transaction = this.#db.transaction((fn: () => unknown) => fn());
     this.#wakeup = new Wakeup(memory ? undefined : path);
-    this.capabilities = { crossProcessWakeups: this.#wakeup.crossProcess, remoteCalls: false };
+    this.capabilities = { crossProcessWakeups: this.#wakeup.crossProcess, remoteCalls: false, callerTransactions: false };
     this.description = `sqlite:${path}`;
   }
 
@@ -316,6 +316,10 @@ export class SqliteStore implements Store {
     checks.checkStep(params);
     const now = this.#now();
     return this.#write(() => steps.stepPut(this.#stepScope(), params, now));
+  }
+
+  async jobCompleteInTransaction<T>(): Promise<TransactionOutcome<T>> {
+    throw checks.noCallerTransactions(this.description);
   }
 
   async jobSteps(id: string): Promise<StepRecord[]> {
