@@ -70,10 +70,23 @@ interface FinalRow {
 
 interface DueRow {
   seq: number;
-  id: string;
   priority: number;
   run_at: number;
-  expires_at: number | null;
+}
+
+/** A row the take statement answers: leased, or `expired` (only seq and id are set then). */
+interface TakeRow {
+  seq: number;
+  id: string;
+  task: string;
+  queue: string;
+  args: string;
+  attempt: number;
+  deliveries: number;
+  token: number;
+  enqueued_at: number;
+  parent: string | null;
+  expired: boolean;
 }
 
 /** The database's clock in epoch ms, read inside the statement. */
@@ -90,6 +103,7 @@ export class PostgresStore implements Store {
   readonly #t: Tables;
   readonly #schema: string;
   readonly #channel: string;
+  readonly #notifyAndCommit: string;
   readonly #clock: (() => number) | undefined;
   readonly #revokedTtlMs: number;
   readonly #waiters = new Waiters();
@@ -100,6 +114,7 @@ export class PostgresStore implements Store {
     this.#schema = options.schema ?? 'conveyor';
     this.#t = tables(this.#schema);
     this.#channel = `conveyor:${this.#schema}`;
+    this.#notifyAndCommit = `SELECT pg_notify('${this.#channel.replaceAll("'", "''")}', ''); COMMIT`;
     this.#clock = options.clock;
     this.#revokedTtlMs = options.revokedTtlMs ?? DAY_MS;
     this.description = options.description;
@@ -157,11 +172,7 @@ export class PostgresStore implements Store {
     return this.#call(async () => {
       for (let attempt = 1; ; attempt++) {
         try {
-          const result = await this.#transaction(async (tx) => {
-            const value = await fn(tx, await this.#now(tx));
-            if (!quiet) await run(tx, 'SELECT pg_notify($1, $2)', [this.#channel, '']);
-            return value;
-          });
+          const result = await this.#transaction(fn, { notify: !quiet });
           if (!quiet) this.#waiters.notify();
           return result;
         } catch (err) {
@@ -171,8 +182,12 @@ export class PostgresStore implements Store {
     });
   }
 
-  /** `fn` between BEGIN and COMMIT on one pooled connection; rolled back when it throws. */
-  async #transaction<T>(fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * `fn` between BEGIN and COMMIT on one pooled connection, with the store's now; rolled back when
+   * it throws. The clock is read in BEGIN's round trip, and with `notify` the wake-up is sent in
+   * COMMIT's (one simple query each, so the channel is inlined as a literal).
+   */
+  async #transaction<T>(fn: (tx: pg.PoolClient, now: number) => Promise<T>, options: { notify: boolean }): Promise<T> {
     const client = await this.#pool.connect();
     let broken: Error | undefined;
     // The server may end the connection between two statements (a restart): pg reports that as an
@@ -180,9 +195,16 @@ export class PostgresStore implements Store {
     const lost = (err: Error) => (broken = err);
     client.on('error', lost);
     try {
-      await client.query('BEGIN');
-      const value = await fn(client);
-      await client.query('COMMIT');
+      let now: number;
+      if (this.#clock) {
+        await client.query('BEGIN');
+        now = this.#clock();
+      } else {
+        const [, clock] = (await client.query(`BEGIN; SELECT ${DB_NOW}::float8 AS now`)) as unknown as pg.QueryResult<{ now: number }>[];
+        now = clock!.rows[0]!.now;
+      }
+      const value = await fn(client, now);
+      await client.query(options.notify ? this.#notifyAndCommit : 'COMMIT');
       return value;
     } catch (err) {
       // A connection that failed is not given back to the pool: the next call gets a fresh one.
@@ -329,55 +351,69 @@ export class PostgresStore implements Store {
     }));
   }
 
-  /** Lease up to `limit` due jobs, skipping rows other workers are taking; inside a transaction. */
+  /**
+   * Lease up to `limit` due jobs, skipping rows other workers are taking; inside a transaction.
+   * From one queue, each pass is one statement (lock the due rows, lease the live ones, answer the
+   * expired ones); across queues, each queue's head is read first and merged in reservation order.
+   */
   async #take(tx: Tx, params: ReserveParams, now: number): Promise<ReservedJob[]> {
     const leaseUntil = now + params.leaseMs;
     const taken: ReservedJob[] = [];
+    const lease = [params.workerId, leaseUntil];
     while (taken.length < params.limit) {
-      const due = await this.#due(tx, params.queues, now, params.limit - taken.length);
-      if (due.length === 0) break;
-      const live: DueRow[] = [];
-      for (const row of due) {
-        if (row.expires_at !== null && row.expires_at < now) {
-          const [final] = await run<FinalRow>(tx,
-            `UPDATE ${this.#t.jobs} SET state = 'REVOKED', error = $2, finished_at = $3, keep_until = $4 WHERE seq = $1
-             RETURNING id, (callbacks IS NULL AND chord IS NULL AND followers IS NULL) AS quiet`,
-            [row.seq, JSON.stringify(expiredError(row.id)), now, now + this.#revokedTtlMs]);
-          await this.#finished(tx, final, now);
-        } else {
-          live.push(row);
+      const want = params.limit - taken.length;
+      const rows = params.queues.length === 1
+        ? await run<TakeRow>(tx, this.#takeSql(`queue = $4 AND state IN ('PENDING', 'RETRY') AND run_at <= $1 ORDER BY priority DESC, run_at, seq LIMIT $5 FOR UPDATE SKIP LOCKED`), [now, ...lease, params.queues[0], want])
+        : await this.#takeMerged(tx, params.queues, now, want, lease);
+      if (rows.length === 0) break;
+      for (const r of rows) {
+        if (!r.expired) {
+          taken.push({
+            id: r.id, task: r.task, queue: r.queue, argsJson: r.args, attempt: r.attempt, deliveries: r.deliveries,
+            token: r.token, enqueuedAt: r.enqueued_at, leaseExpiresAt: leaseUntil, parent: parseParent(r.parent),
+          });
+          continue;
         }
-      }
-      if (live.length === 0) continue;
-      const rows = await run<{ seq: number; id: string; task: string; queue: string; args: string; attempt: number; deliveries: number; token: number; enqueued_at: number; parent: string | null }>(tx,
-        `UPDATE ${this.#t.jobs} SET state = 'STARTED', token = token + 1, deliveries = deliveries + 1, worker = $2,
-           started_at = $3, lease_expires_at = $4, terminate = false, progress = NULL
-         WHERE seq = ANY($1::bigint[])
-         RETURNING seq, id, task, queue, args, attempt, deliveries, token, enqueued_at, parent`,
-        [live.map((r) => r.seq), params.workerId, now, leaseUntil]);
-      const bySeq = new Map(rows.map((r) => [r.seq, r]));
-      for (const { seq } of live) {
-        const r = bySeq.get(seq)!;
-        taken.push({
-          id: r.id, task: r.task, queue: r.queue, argsJson: r.args, attempt: r.attempt, deliveries: r.deliveries,
-          token: r.token, enqueuedAt: r.enqueued_at, leaseExpiresAt: leaseUntil, parent: parseParent(r.parent),
-        });
+        const [final] = await run<FinalRow>(tx,
+          `UPDATE ${this.#t.jobs} SET state = 'REVOKED', error = $2, finished_at = $3, keep_until = $4 WHERE seq = $1
+           RETURNING id, (callbacks IS NULL AND chord IS NULL AND followers IS NULL) AS quiet`,
+          [r.seq, JSON.stringify(expiredError(r.id)), now, now + this.#revokedTtlMs]);
+        await this.#finished(tx, final, now);
       }
     }
     return taken;
   }
 
-  /** Due jobs across queues in reservation order, locked (each queue's query walks its index; merged here). */
-  async #due(tx: Tx, queues: readonly string[], now: number, limit: number): Promise<DueRow[]> {
-    const rows: DueRow[] = [];
+  /** Across queues: each queue's due head locked, merged in reservation order, then leased by seq. */
+  async #takeMerged(tx: Tx, queues: readonly string[], now: number, limit: number, lease: unknown[]): Promise<TakeRow[]> {
+    const due: DueRow[] = [];
     for (const queue of queues) {
-      rows.push(...(await run<DueRow>(tx,
-        `SELECT seq, id, priority, run_at, expires_at FROM ${this.#t.jobs}
+      due.push(...(await run<DueRow>(tx,
+        `SELECT seq, priority, run_at FROM ${this.#t.jobs}
          WHERE queue = $1 AND state IN ('PENDING', 'RETRY') AND run_at <= $2
          ORDER BY priority DESC, run_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED`, [queue, now, limit])));
     }
-    if (queues.length > 1) rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.seq - b.seq);
-    return rows.slice(0, limit);
+    due.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.seq - b.seq);
+    if (due.length === 0) return [];
+    return run<TakeRow>(tx, this.#takeSql('seq = ANY($4::bigint[])'), [now, ...lease, due.slice(0, limit).map((r) => r.seq)]);
+  }
+
+  /**
+   * The statement that leases the rows `where` picks (`$1` now, `$2` worker, `$3` lease end): the
+   * live ones become STARTED with a new token; the expired ones are answered with `expired`, for
+   * the caller to revoke. In reservation order.
+   */
+  #takeSql(where: string): string {
+    return `WITH due AS (SELECT seq, expires_at FROM ${this.#t.jobs} WHERE ${where}),
+      taken AS (
+        UPDATE ${this.#t.jobs} j SET state = 'STARTED', token = j.token + 1, deliveries = j.deliveries + 1, worker = $2,
+          started_at = $1, lease_expires_at = $3, terminate = false, progress = NULL
+        FROM due WHERE j.seq = due.seq AND (due.expires_at IS NULL OR due.expires_at >= $1)
+        RETURNING j.seq, j.id, j.task, j.queue, j.args, j.attempt, j.deliveries, j.token, j.enqueued_at, j.parent, j.priority, j.run_at)
+      SELECT seq, id, task, queue, args, attempt, deliveries, token, enqueued_at, parent, priority, run_at, false AS expired FROM taken
+      UNION ALL
+      SELECT j.seq, j.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, j.priority, j.run_at, true FROM due JOIN ${this.#t.jobs} j ON j.seq = due.seq WHERE due.expires_at < $1
+      ORDER BY priority DESC, run_at, seq`;
   }
 
   async jobsRenew(params: { leases: readonly LeaseRef[]; leaseMs: number }): Promise<WriteOutcome[]> {
@@ -406,23 +442,50 @@ export class PostgresStore implements Store {
     return this.#write((tx, now) => this.#settleAll(tx, settlements, now));
   }
 
+  /**
+   * Settle a batch in order. The completions (a worker's usual batch) are one UPDATE for all, then
+   * each fires its callbacks and chord in batch order, as if settled one by one.
+   */
   async #settleAll(tx: Tx, settlements: readonly Settlement[], now: number): Promise<WriteOutcome[]> {
+    const completed = await this.#completeAll(tx, settlements, now);
     const outcomes: WriteOutcome[] = [];
-    for (const s of settlements) outcomes.push((await this.#settleOne(tx, s, now)) > 0 ? { id: s.id, ok: true } : await this.#loss(tx, s.id, s.token));
+    for (const s of settlements) {
+      let done: number;
+      if (s.kind === 'complete') {
+        // A second completion of the same delivery finds the job final, as it would one by one.
+        const key = `${s.token}:${s.id}`;
+        done = await this.#finished(tx, completed.get(key), now);
+        completed.delete(key);
+      } else {
+        done = await this.#settleOne(tx, s, now);
+      }
+      outcomes.push(done > 0 ? { id: s.id, ok: true } : await this.#loss(tx, s.id, s.token));
+    }
     return outcomes;
   }
 
-  async #settleOne(tx: Tx, s: Settlement, now: number): Promise<number> {
+  /** The fenced UPDATE of every `complete` settlement in one statement; answers the rows it made final, by `token:id`. */
+  async #completeAll(tx: Tx, settlements: readonly Settlement[], now: number): Promise<Map<string, FinalRow>> {
+    // The first completion of each delivery: one source row per job row (the UPDATE would pick any).
+    const first = new Map<string, Extract<Settlement, { kind: 'complete' }>>();
+    for (const s of settlements) if (s.kind === 'complete' && !first.has(`${s.token}:${s.id}`)) first.set(`${s.token}:${s.id}`, s);
+    const completes = [...first.values()];
+    if (completes.length === 0) return new Map();
+    const rows = await run<FinalRow & { token: number }>(tx,
+      `UPDATE ${this.#t.jobs} j SET state = 'SUCCESS', result = c.result, error = NULL, finished_at = $5, lease_expires_at = NULL, keep_until = $5 + c.ttl
+       FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[]) AS c(id, token, result, ttl)
+       WHERE j.id = c.id AND j.token = c.token AND j.state = 'STARTED'
+       RETURNING j.id, j.token, (j.callbacks IS NULL AND j.chord IS NULL AND j.followers IS NULL) AS quiet`,
+      [completes.map((c) => c.id), completes.map((c) => c.token), completes.map((c) => c.resultJson), completes.map((c) => c.resultTtlMs), now]);
+    return new Map(rows.map((r) => [`${r.token}:${r.id}`, { id: r.id, quiet: r.quiet }]));
+  }
+
+  /** One settlement other than a completion (those are #completeAll's); answers 1 when the token held the lease. */
+  async #settleOne(tx: Tx, s: Exclude<Settlement, { kind: 'complete' }>, now: number): Promise<number> {
     const { id, token } = s;
     const final = `RETURNING id, (callbacks IS NULL AND chord IS NULL AND followers IS NULL) AS quiet`;
     const fenced = `WHERE id = $1 AND token = $2 AND state = 'STARTED'`;
     switch (s.kind) {
-      case 'complete': {
-        const [row] = await run<FinalRow>(tx,
-          `UPDATE ${this.#t.jobs} SET state = 'SUCCESS', result = $3, error = NULL, finished_at = $4, lease_expires_at = NULL, keep_until = $5 ${fenced} ${final}`,
-          [id, token, s.resultJson, now, now + s.resultTtlMs]);
-        return this.#finished(tx, row, now);
-      }
       case 'fail': {
         const [row] = await run<FinalRow>(tx,
           `UPDATE ${this.#t.jobs} SET state = 'FAILURE', error = $3, finished_at = $4, lease_expires_at = NULL ${fenced} ${final}`,
@@ -477,10 +540,10 @@ export class PostgresStore implements Store {
       // The fenced UPDATE locks the row until COMMIT: a recovery or revoke either came first (no
       // row: roll back the work) or waits and finds the job final.
       const now = await this.#now(tx);
-      if ((await this.#settleOne(tx, { kind: 'complete', id, token, resultJson, resultTtlMs: lease.resultTtlMs }, now)) === 0) throw (refused = { id, ok: false, reason: 'stale', terminate: false });
-      await run(tx, 'SELECT pg_notify($1, $2)', [this.#channel, '']);
+      const [done] = await this.#settleAll(tx, [{ kind: 'complete', id, token, resultJson, resultTtlMs: lease.resultTtlMs }], now);
+      if (!done!.ok) throw (refused = done);
       return value;
-    })).catch((err: unknown) => {
+    }, { notify: true })).catch((err: unknown) => {
       if (refused && err === refused) return refused;
       throw err;
     });
