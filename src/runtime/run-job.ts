@@ -104,7 +104,7 @@ export function runJob(app: Conveyor, job: ReservedJob, logger: Logger, options:
   const transaction = async <T>(fn: (tx: TransactionClient) => Promise<T>): Promise<T> => {
     const answer = await options.transactions.jobCompleteInTransaction({ id: job.id, token: job.token, resultTtlMs: task!.options.resultTtlMs }, async (tx) => {
       const value = await fn(tx);
-      return { value, resultJson: task!.options.ignoreResult ? null : toJson(value === undefined ? null : value, 'result', task!.options.job.maxPayloadBytes) };
+      return { value, resultJson: resultJsonOf(task!, value) };
     });
     if (!answer.ok) {
       lost(answer.reason, answer.terminate);
@@ -128,7 +128,7 @@ export function runJob(app: Conveyor, job: ReservedJob, logger: Logger, options:
       options.syncPartEnded?.(calledAt);
       const result = await (timers ? Promise.race([work, timers.hardLimit]) : work);
       if (committed) return { kind: 'committed', id: job.id, token: job.token };
-      const resultJson = task.options.ignoreResult ? null : toJson(result === undefined ? null : result, 'result', task.options.job.maxPayloadBytes);
+      const resultJson = resultJsonOf(task, result);
       return { kind: 'complete', id: job.id, token: job.token, resultJson, resultTtlMs: task.options.resultTtlMs };
     } catch (err) {
       if (committed) {
@@ -184,6 +184,11 @@ export function reportSettled(logger: Logger, job: ReservedJob, outcome: WriteOu
     return true;
   }
   return false;
+}
+
+/** What a handler's value is stored as: its JSON (undefined as null, within the payload limit), or null with `ignoreResult`. */
+function resultJsonOf(task: Task<never[], unknown>, value: unknown): string | null {
+  return task.options.ignoreResult ? null : toJson(value === undefined ? null : value, 'result', task.options.job.maxPayloadBytes);
 }
 
 function parentOf(job: ReservedJob): ParentJob | null {

@@ -534,7 +534,7 @@ export class PostgresStore implements Store {
     const answer = await this.#call(() => this.#transaction(async (tx) => {
       // A delivery that lost its lease already does not start the work. Not locked: renewals of
       // this worker's other leases must not wait for the handler's transaction.
-      const before = fenceVerdict(id, token, (await run<{ state: JobState; token: number; terminate: boolean }>(tx, `SELECT state, token, terminate FROM ${this.#t.jobs} WHERE id = $1`, [id]))[0]);
+      const before = await this.#loss(tx, id, token); // a stale count here is rolled back, and made below
       if (!before.ok) throw (refused = before);
       const { value, resultJson } = await work(tx);
       // The fenced UPDATE locks the row until COMMIT: a recovery or revoke either came first (no
