@@ -7,11 +7,13 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { pino } from 'pino';
 import { spawnSync } from 'node:child_process';
-import { Conveyor } from '../../src/index.js';
+import { Conveyor, Worker } from '../../src/index.js';
 import { StoreSchemaError } from '../../src/errors.js';
 import { CLI } from '../crash/processes.js';
-import { checkVersion, migrate, SCHEMA_VERSION } from '../../src/store/postgres/migrate.js';
+import { checkVersion, forSchema, migrate, SCHEMA_VERSION } from '../../src/store/postgres/migrate.js';
+import { scripts } from '../../src/store/postgres/sql/scripts.gen.js';
 import { adminSql, describeSchema, dropSchema, SHARED_POSTGRES_URL, sweepSchemas, uniqueSchema } from './servers.js';
 
 const SNAPSHOT = new URL('../../src/store/postgres/schema.snapshot.txt', import.meta.url);
@@ -61,7 +63,7 @@ describe('PostgreSQL migrations', () => {
     const migrateCli = () => spawnSync(process.execPath, [CLI, 'migrate', '--store', url], { encoding: 'utf8', timeout: 30_000 });
     const where = `postgres://127.0.0.1:5432/test (schema ${schema})`;
     const first = migrateCli();
-    assert.deepEqual([first.status, first.stdout, first.stderr], [0, `${where}: applied migration 1; the schema is at version ${SCHEMA_VERSION}\n`, '']);
+    assert.deepEqual([first.status, first.stdout, first.stderr], [0, `${where}: applied migrations 1, 2; the schema is at version 2\n`, '']);
     const again = migrateCli();
     assert.deepEqual([again.status, again.stdout], [0, `${where}: the schema is already at version ${SCHEMA_VERSION}; nothing to do\n`]);
     const app = new Conveyor({ store: `${url}&migrate=false` });
@@ -83,6 +85,29 @@ describe('PostgreSQL migrations', () => {
     }
     const { rows } = await admin.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema]);
     assert.deepEqual(rows, [], 'no schema was created');
+  });
+
+  it('a schema at version 1 holding a waiting job is brought to the current version by the worker that opens it, which then runs the job', async () => {
+    const schema = fresh();
+    // Version 1 as the first release left it, with a job sent by that release.
+    await admin.query(`CREATE SCHEMA "${schema}"`);
+    await admin.query(`CREATE TABLE "${schema}".migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    await admin.query(forSchema(scripts.migrate_001!, schema));
+    await admin.query(`INSERT INTO "${schema}".migrations (version) VALUES (1)`);
+    await admin.query(`INSERT INTO "${schema}".jobs (id, task, queue, state, args, priority, run_at, enqueued_at, max_deliveries)
+      VALUES ('from-v1', 'add', 'default', 'PENDING', '[2,3]', 0, 0, 0, 5)`);
+    const app = new Conveyor({ store: `${SHARED_POSTGRES_URL}?schema=${schema}` });
+    app.task({ name: 'add' }, async (_ctx, a: number, b: number) => a + b);
+    const worker = new Worker(app, { concurrency: 2, logger: pino({ level: 'silent' }) });
+    try {
+      worker.start();
+      assert.equal(await app.result('from-v1').get({ timeout: 20_000 }), 5);
+      const { rows } = await admin.query<{ version: number }>(`SELECT version FROM "${schema}".migrations ORDER BY version`);
+      assert.deepEqual(rows.map((r) => r.version), Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
+    } finally {
+      await worker.stop();
+      await app.close();
+    }
   });
 
   it('without migrating, a schema that is behind is refused with the command that fixes it', async () => {

@@ -72,7 +72,7 @@ function alive(pid: number): boolean {
 }
 
 /**
- * The schema's tables, columns, indexes and constraints as stable text (its name written
+ * The schema's tables, columns, indexes, constraints and functions as stable text (its name written
  * `{schema}`), for comparing a migrated schema with the checked-in snapshot.
  */
 export async function describeSchema(sql: pg.Pool, schema: string): Promise<string> {
@@ -84,6 +84,8 @@ export async function describeSchema(sql: pg.Pool, schema: string): Promise<stri
   const { rows: constraints } = await sql.query<{ t: string; name: string; def: string }>(`
     SELECT c.conrelid::regclass::text AS t, c.conname AS name, pg_get_constraintdef(c.oid) AS def
     FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = $1 ORDER BY 1, 2`, [schema]);
+  const { rows: functions } = await sql.query<{ def: string }>(`
+    SELECT pg_get_functiondef(p.oid) AS def FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 ORDER BY p.proname`, [schema]);
   const lines: string[] = [];
   let table = '';
   for (const col of columns) {
@@ -92,5 +94,6 @@ export async function describeSchema(sql: pg.Pool, schema: string): Promise<stri
   }
   for (const i of indexes) lines.push(`index ${i.def}`);
   for (const c of constraints) lines.push(`constraint ${c.t} ${c.name} ${c.def}`);
+  for (const f of functions) lines.push(`function ${f.def.trimEnd()}`);
   return `${lines.join('\n').replaceAll(`"${schema}"`, '{schema}').replaceAll(`${schema}.`, '{schema}.')}\n`;
 }

@@ -1,6 +1,7 @@
 /**
  * The PostgreSQL engine: the tables of one schema (migration 001), each transition one
- * transaction. Workers take jobs with `FOR UPDATE SKIP LOCKED`, so they never wait on each other's
+ * transaction; a worker's usual completions-and-reserve is one statement (migration 002's
+ * `settle_and_take`), the rest run here statement by statement. Workers take jobs with `FOR UPDATE SKIP LOCKED`, so they never wait on each other's
  * rows; what two transactions could decide at once on different rows is serialized by a lock on
  * what they share (an idempotency key, a chord, a pool: see finish.ts and parts.ts). A deadlock
  * or serialization failure rolls the transition back whole, and it runs again.
@@ -87,6 +88,20 @@ interface TakeRow {
   enqueued_at: number;
   parent: string | null;
   expired: boolean;
+}
+
+/** A row `settle_and_take` answers: a leased job, or (id NULL, alone) "run the full transition". */
+interface FastRow {
+  id: string | null;
+  task: string;
+  queue: string;
+  args: string;
+  attempt: number;
+  deliveries: number;
+  token: number;
+  enqueued_at: number;
+  parent: string | null;
+  lease_expires_at: number;
 }
 
 /** The database's clock in epoch ms, read inside the statement. */
@@ -338,17 +353,59 @@ export class PostgresStore implements Store {
 
   async jobsReserve(params: ReserveParams): Promise<ReservedJob[]> {
     checks.checkReserve(params);
+    const fast = await this.#settleAndTake([], params);
+    if (fast) return fast.jobs;
     return this.#write((tx, now) => this.#take(tx, params, now));
   }
 
   async jobsSettleAndReserve(params: { settlements: readonly Settlement[]; reserve: ReserveParams | null }): Promise<SettleAndReserveResult> {
     checks.checkSettlements(params.settlements);
     if (params.reserve) checks.checkReserve(params.reserve);
+    const fast = await this.#settleAndTake(params.settlements, params.reserve);
+    if (fast) return fast;
     const reserve = params.reserve;
     return this.#write(async (tx, now) => ({
       outcomes: await this.#settleAll(tx, params.settlements, now),
       jobs: reserve ? await this.#take(tx, reserve, now) : [],
     }));
+  }
+
+  /**
+   * A worker's usual round trip in one statement (migration 2's `settle_and_take`): completions
+   * only, each delivery once, from one queue. Answers undefined when the batch is not of that
+   * kind, or when the function found something only the full transition decides (a lost lease,
+   * callbacks to fire, an expired job): it then wrote nothing, and the caller runs the full one.
+   */
+  async #settleAndTake(settlements: readonly Settlement[], reserve: ReserveParams | null): Promise<SettleAndReserveResult | undefined> {
+    if (reserve && reserve.queues.length !== 1) return undefined;
+    const completes: Extract<Settlement, { kind: 'complete' }>[] = [];
+    const seen = new Set<string>();
+    for (const s of settlements) {
+      if (s.kind !== 'complete' || seen.has(`${s.token}:${s.id}`)) return undefined;
+      seen.add(`${s.token}:${s.id}`);
+      completes.push(s);
+    }
+    const rows = await this.#call(async () => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await run<FastRow>(this.#pool, `SELECT * FROM ${this.#t.settleAndTake}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [
+            this.#clock ? this.#clock() : null, completes.map((c) => c.id), completes.map((c) => c.token), completes.map((c) => c.resultJson),
+            completes.map((c) => c.resultTtlMs), reserve?.workerId ?? null, reserve?.leaseMs ?? 0, reserve?.queues[0] ?? null, reserve?.limit ?? 0, this.#channel,
+          ]);
+        } catch (err) {
+          if (!isRace(err) || attempt >= RETRIES) throw err;
+        }
+      }
+    });
+    if (rows.length > 0 && rows[0]!.id === null) return undefined;
+    this.#waiters.notify();
+    return {
+      outcomes: completes.map(({ id }) => ({ id, ok: true })),
+      jobs: rows.map((r) => ({
+        id: r.id!, task: r.task, queue: r.queue, argsJson: r.args, attempt: r.attempt, deliveries: r.deliveries,
+        token: r.token, enqueuedAt: r.enqueued_at, leaseExpiresAt: r.lease_expires_at, parent: parseParent(r.parent),
+      })),
+    };
   }
 
   /**

@@ -23,6 +23,8 @@ export interface Tables {
   items: string;
   workers: string;
   ticks: string;
+  /** Migration 2's function: a worker's completions and next reserve in one statement. */
+  settleAndTake: string;
 }
 
 export function tables(schema: string): Tables {
@@ -30,6 +32,7 @@ export function tables(schema: string): Tables {
   return {
     jobs: `${q}.jobs`, steps: `${q}.steps`, chords: `${q}.chord_results`, counters: `${q}.counters`,
     pools: `${q}.pools`, items: `${q}.pool_items`, workers: `${q}.workers`, ticks: `${q}.schedule_ticks`,
+    settleAndTake: `${q}.settle_and_take`,
   };
 }
 
