@@ -181,14 +181,16 @@ export class PostgresStore implements Store {
 
   /**
    * Run `fn` as one transaction with the store's now, then wake the waiters of every process
-   * (at commit), unless `quiet` (a write nobody waits for). Runs again after a deadlock.
+   * (at commit), unless `quiet` (a write nobody waits for, or a test of its result: a reserve
+   * that made nothing final). Runs again after a deadlock.
    */
-  #write<T>(fn: (tx: pg.PoolClient, now: number) => Promise<T>, quiet = false): Promise<T> {
+  #write<T>(fn: (tx: pg.PoolClient, now: number) => Promise<T>, quiet: boolean | ((result: T) => boolean) = false): Promise<T> {
+    const notify = typeof quiet === 'function' ? (result: T) => !quiet(result) : () => !quiet;
     return this.#call(async () => {
       for (let attempt = 1; ; attempt++) {
         try {
-          const result = await this.#transaction(fn, { notify: !quiet });
-          if (!quiet) this.#waiters.notify();
+          const result = await this.#transaction(fn, { notify });
+          if (notify(result)) this.#waiters.notify();
           return result;
         } catch (err) {
           if (!isRace(err) || attempt >= RETRIES) throw err;
@@ -202,7 +204,7 @@ export class PostgresStore implements Store {
    * it throws. The clock is read in BEGIN's round trip, and with `notify` the wake-up is sent in
    * COMMIT's (one simple query each, so the channel is inlined as a literal).
    */
-  async #transaction<T>(fn: (tx: pg.PoolClient, now: number) => Promise<T>, options: { notify: boolean }): Promise<T> {
+  async #transaction<T>(fn: (tx: pg.PoolClient, now: number) => Promise<T>, options: { notify: boolean | ((result: T) => boolean) }): Promise<T> {
     const client = await this.#pool.connect();
     let broken: Error | undefined;
     // The server may end the connection between two statements (a restart): pg reports that as an
@@ -219,7 +221,8 @@ export class PostgresStore implements Store {
         now = clock!.rows[0]!.now;
       }
       const value = await fn(client, now);
-      await client.query(options.notify ? this.#notifyAndCommit : 'COMMIT');
+      const notify = typeof options.notify === 'function' ? options.notify(value) : options.notify;
+      await client.query(notify ? this.#notifyAndCommit : 'COMMIT');
       return value;
     } catch (err) {
       // A connection that failed is not given back to the pool: the next call gets a fresh one.
@@ -355,7 +358,10 @@ export class PostgresStore implements Store {
     checks.checkReserve(params);
     const fast = await this.#settleAndTake([], params);
     if (fast) return fast.jobs;
-    return this.#write((tx, now) => this.#take(tx, params, now));
+    // Taking jobs wakes nobody (an idle worker woken by it would reserve for nothing, and wake the
+    // others again); revoking expired ones does (their callers wait for a final state).
+    const { jobs } = await this.#write((tx, now) => this.#take(tx, params, now), (taken) => taken.revoked === 0);
+    return jobs;
   }
 
   async jobsSettleAndReserve(params: { settlements: readonly Settlement[]; reserve: ReserveParams | null }): Promise<SettleAndReserveResult> {
@@ -366,7 +372,7 @@ export class PostgresStore implements Store {
     const reserve = params.reserve;
     return this.#write(async (tx, now) => ({
       outcomes: await this.#settleAll(tx, params.settlements, now),
-      jobs: reserve ? await this.#take(tx, reserve, now) : [],
+      jobs: reserve ? (await this.#take(tx, reserve, now)).jobs : [],
     }));
   }
 
@@ -390,7 +396,8 @@ export class PostgresStore implements Store {
         try {
           return await run<FastRow>(this.#pool, `SELECT * FROM ${this.#t.settleAndTake}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [
             this.#clock ? this.#clock() : null, completes.map((c) => c.id), completes.map((c) => c.token), completes.map((c) => c.resultJson),
-            completes.map((c) => c.resultTtlMs), reserve?.workerId ?? null, reserve?.leaseMs ?? 0, reserve?.queues[0] ?? null, reserve?.limit ?? 0, this.#channel,
+            completes.map((c) => c.resultTtlMs), reserve?.workerId ?? null, reserve?.leaseMs ?? 0, reserve?.queues[0] ?? null, reserve?.limit ?? 0,
+            completes.length > 0 ? this.#channel : null, // as in jobsReserve: a reserve alone wakes nobody
           ]);
         } catch (err) {
           if (!isRace(err) || attempt >= RETRIES) throw err;
@@ -398,7 +405,7 @@ export class PostgresStore implements Store {
       }
     });
     if (rows.length > 0 && rows[0]!.id === null) return undefined;
-    this.#waiters.notify();
+    if (completes.length > 0) this.#waiters.notify();
     return {
       outcomes: completes.map(({ id }) => ({ id, ok: true })),
       jobs: rows.map((r) => ({
@@ -413,9 +420,10 @@ export class PostgresStore implements Store {
    * From one queue, each pass is one statement (lock the due rows, lease the live ones, answer the
    * expired ones); across queues, each queue's head is read first and merged in reservation order.
    */
-  async #take(tx: Tx, params: ReserveParams, now: number): Promise<ReservedJob[]> {
+  async #take(tx: Tx, params: ReserveParams, now: number): Promise<{ jobs: ReservedJob[]; revoked: number }> {
     const leaseUntil = now + params.leaseMs;
     const taken: ReservedJob[] = [];
+    let revoked = 0;
     const lease = [params.workerId, leaseUntil];
     while (taken.length < params.limit) {
       const want = params.limit - taken.length;
@@ -435,10 +443,10 @@ export class PostgresStore implements Store {
           `UPDATE ${this.#t.jobs} SET state = 'REVOKED', error = $2, finished_at = $3, keep_until = $4 WHERE seq = $1
            RETURNING id, (callbacks IS NULL AND chord IS NULL AND followers IS NULL) AS quiet`,
           [r.seq, JSON.stringify(expiredError(r.id)), now, now + this.#revokedTtlMs]);
-        await this.#finished(tx, final, now);
+        revoked += await this.#finished(tx, final, now);
       }
     }
-    return taken;
+    return { jobs: taken, revoked };
   }
 
   /** Across queues: each queue's due head locked, merged in reservation order, then leased by seq. */
@@ -613,9 +621,14 @@ export class PostgresStore implements Store {
     return loss.ok ? { ok: false, reason: 'stale', terminate: false } : { ok: false, reason: loss.reason, terminate: loss.terminate };
   }
 
-  /** Why `token` does not (or does) hold job `id`'s lease (a stale one is counted). */
-  async #loss(tx: Tx, id: string, token: number): Promise<WriteOutcome> {
-    const [row] = await run<{ state: JobState; token: number; terminate: boolean }>(tx, `SELECT state, token, terminate FROM ${this.#t.jobs} WHERE id = $1`, [id]);
+  /**
+   * Why `token` does not (or does) hold job `id`'s lease (a stale one is counted). With `hold`,
+   * the row is locked           so that the verdict holds until the transaction ends: a write the
+   * fence let through (a step) commits before another delivery can take the job, never after.
+   */
+  async #loss(tx: Tx, id: string, token: number, hold = false): Promise<WriteOutcome> {
+    const [row] = await run<{ state: JobState; token: number; terminate: boolean }>(tx,
+      `SELECT state, token, terminate FROM ${this.#t.jobs} WHERE id = $1${hold ? ' FOR SHARE' : ''}`, [id]);
     const outcome = fenceVerdict(id, token, row);
     if (!outcome.ok && outcome.reason === 'stale') await count(tx, this.#t, 'stale_writes_refused_total');
     return outcome;
@@ -752,7 +765,7 @@ export class PostgresStore implements Store {
   // ---- steps ----
 
   readonly #lease: parts.LeaseCheck = async (tx, id, token) => {
-    const outcome = await this.#loss(tx, id, token);
+    const outcome = await this.#loss(tx, id, token, true);
     return outcome.ok ? { ok: true } : { ok: false, reason: outcome.reason, terminate: outcome.terminate };
   };
 
