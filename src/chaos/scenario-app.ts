@@ -7,7 +7,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Conveyor } from '../app.js';
-import { PermanentError } from '../errors.js';
+import { PermanentError, StoreUnavailableError } from '../errors.js';
+import type { RetryPolicy } from '../retry.js';
 import { Ledger } from './ledger.js';
 
 /** The pool of executors payments hold while they work. */
@@ -25,18 +26,26 @@ export const EFFECT_STEPS = { charge: 'charge', receipt: 'send', refund: 'send',
 /** A payment whose amount ends in 7 is declined (it fails for good, and its refund notice goes out). */
 export const declined = (amount: number): boolean => amount % 10 === 7;
 
+/**
+ * An attempt whose call to the store (a step, the pool) failed because the store was restarting
+ * is tried again, as an app on a store that restarts must do: the PostgreSQL store answers
+ * StoreUnavailableError at once while the server is down, Redis after `maxRetryWaitMs`. The next
+ * delivery replays the steps already recorded, which the checker then sees.
+ */
+const STORE_OUTAGE: RetryPolicy = { on: [StoreUnavailableError], max: 30, backoff: { base: '200ms', max: '2s' } };
+
 let ledger: Ledger | undefined;
 const books = (): Ledger => (ledger ??= new Ledger(process.env.CONVEYOR_CHAOS_LEDGER ?? 'chaos-ledger.db'));
 
 export const app = new Conveyor();
 
 /** A receipt for a payment, sent once per payment (the gateway's key is the payment's id). */
-export const receipt = app.task({ name: 'chaos.receipt', maxDeliveries: 1000 }, async (ctx) => {
+export const receipt = app.task({ name: 'chaos.receipt', maxDeliveries: 1000, retry: STORE_OUTAGE }, async (ctx) => {
   await ctx.step(EFFECT_STEPS.receipt, () => books().receipt('receipt', ctx.parent!.id, ctx.id, ctx.fencingToken));
 });
 
 /** A refund notice for a declined payment, sent once per payment. */
-export const refund = app.task({ name: 'chaos.refund', maxDeliveries: 1000 }, async (ctx) => {
+export const refund = app.task({ name: 'chaos.refund', maxDeliveries: 1000, retry: STORE_OUTAGE }, async (ctx) => {
   await ctx.step(EFFECT_STEPS.refund, () => books().receipt('refund', ctx.parent!.id, ctx.id, ctx.fencingToken));
 });
 
@@ -45,7 +54,7 @@ export const refund = app.task({ name: 'chaos.refund', maxDeliveries: 1000 }, as
  * step key, then works `workMs` on an executor from the pool, and answers the charge.
  */
 export const pay = app.task(
-  { name: 'chaos.pay', maxDeliveries: 1000, link: receipt.s(), linkError: refund.s() },
+  { name: 'chaos.pay', maxDeliveries: 1000, retry: STORE_OUTAGE, link: receipt.s(), linkError: refund.s() },
   async (ctx, amount: number, workMs: number) => {
     if (declined(amount)) throw new PermanentError(`card declined for ${amount}`);
     const charge = await ctx.step(EFFECT_STEPS.charge, () => books().charge(ctx.stepKey(EFFECT_STEPS.charge), ctx.id, amount, ctx.fencingToken));
@@ -69,7 +78,7 @@ export const part = app.task({ name: 'chaos.part', maxDeliveries: 1000 }, async 
 });
 
 /** The chord's callback: books the parts' total once. */
-export const total = app.task({ name: 'chaos.total', maxDeliveries: 1000 }, async (ctx, parts: number[]) => {
+export const total = app.task({ name: 'chaos.total', maxDeliveries: 1000, retry: STORE_OUTAGE }, async (ctx, parts: number[]) => {
   const sum = parts.reduce((a, b) => a + b, 0);
   await ctx.step(EFFECT_STEPS.total, () => books().total(ctx.id, sum, ctx.fencingToken));
   return sum;

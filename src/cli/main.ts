@@ -44,11 +44,11 @@ withStore(program.command('worker').description('run a worker: reserve jobs from
   .action(async (flags) => workerCommand(flags));
 
 program.command('chaos').description('check a store under kill -9, SIGSTOP, clock skew and store restarts: run a scenario, then verify nothing was lost or done twice')
-  .option('--store <store>', 'sqlite (a private file), sqlite:<path> (a new file beside it), redis (a private redis-server) or a redis:// URL (under a key prefix of its own)', 'sqlite')
+  .option('--store <store>', 'sqlite (a private file), sqlite:<path> (a new file beside it), redis (a private redis-server), a redis:// URL (under a key prefix of its own), postgres (a private PostgreSQL server) or a postgres:// URL (in a schema of its own, dropped at the end)', 'sqlite')
   .option('--jobs <n>', 'payments to send', '100')
   .option('--workers <n>', 'worker processes', '3')
   .option('--concurrency <n>', 'jobs each worker runs at once', '4')
-  .option('--duration <duration>', 'how long faults are injected', '60s')
+  .option('--duration <duration>', 'how long faults are injected (longer, at most 30 s or the duration more, until each fault asked for was injected once)', '60s')
   .option('--lease <duration>', "the workers' lease (a frozen worker stays frozen 2.5 leases)", '2s')
   .option('--faults <list>', `comma-separated, of ${FAULTS.join(', ')} (default: every one that applies to the store)`)
   .option('--seed <n>', 'replay a run: the same amounts, work times, faults and victims')

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Conveyor, StoreUnavailableError } from '../../src/index.js';
-import { startPostgres, type PostgresServer } from '../postgres/private-server.js';
+import { startPostgres, type PostgresServer } from '../../src/chaos/postgres-server.js';
 import { effects, killWorkers, producer, startWorker, waitFor, type WorkerProcess } from './processes.js';
 
 /** How long the server stays down: past the workers' 1 s leases, so leases lapse while it is away. */

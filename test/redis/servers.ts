@@ -14,9 +14,11 @@ import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { forgetFolder, kill, removeAtExit } from '../../src/chaos/processes.js';
 import { deleteKeys as deleteKeysOf } from '../../src/chaos/redis-keys.js';
-import { cli, freePort, REDIS_CLI, spawnServer, waitReady, type ServerProcess } from '../../src/chaos/redis-server.js';
+import { freePort } from '../../src/chaos/free-port.js';
+import { cli, REDIS_CLI, spawnServer, waitReady, type ServerProcess } from '../../src/chaos/redis-server.js';
 
-export { cli, freePort, REDIS_CLI, REDIS_SERVER, startRedis, type RedisServer, type RedisServerOptions } from '../../src/chaos/redis-server.js';
+export { freePort } from '../../src/chaos/free-port.js';
+export { cli, REDIS_CLI, REDIS_SERVER, startRedis, type RedisServer, type RedisServerOptions } from '../../src/chaos/redis-server.js';
 
 const run = promisify(execFile);
 
