@@ -94,6 +94,11 @@ export class WorkerProcess {
     return this.#child.pid;
   }
 
+  /** Jobs done, as of the last progress line. */
+  get done(): number {
+    return this.#done;
+  }
+
   /** Resolve once `n` jobs are done (true), or at `deadline` (false); throw if the process dies. */
   async waitDone(n: number, deadline: number): Promise<boolean> {
     for (;;) {

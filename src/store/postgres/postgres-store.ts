@@ -91,18 +91,7 @@ interface TakeRow {
 }
 
 /** A row `settle_and_take` answers: a leased job, or (id NULL, alone) "run the full transition". */
-interface FastRow {
-  id: string | null;
-  task: string;
-  queue: string;
-  args: string;
-  attempt: number;
-  deliveries: number;
-  token: number;
-  enqueued_at: number;
-  parent: string | null;
-  lease_expires_at: number;
-}
+type FastRow = Omit<TakeRow, 'seq' | 'id' | 'expired'> & { id: string | null; lease_expires_at: number };
 
 /** The database's clock in epoch ms, read inside the statement. */
 const DB_NOW = `(extract(epoch from clock_timestamp()) * 1000)::bigint`;
