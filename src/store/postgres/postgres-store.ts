@@ -1,8 +1,8 @@
 /**
  * The PostgreSQL engine: the tables of one schema (migration 001), each transition one
  * transaction; a worker's usual completions-and-reserve is one statement (migration 002's
- * `settle_and_take`), the rest run here statement by statement. Workers take jobs with `FOR UPDATE SKIP LOCKED`, so they never wait on each other's
- * rows; what two transactions could decide at once on different rows is serialized by a lock on
+ * `settle_and_take`), the rest run here statement by statement. Workers take jobs with
+ * `FOR UPDATE SKIP LOCKED`, so they never wait on each other's rows; what two transactions could decide at once on different rows is serialized by a lock on
  * what they share (an idempotency key, a chord, a pool: see finish.ts and parts.ts). A deadlock
  * or serialization failure rolls the transition back whole, and it runs again.
  *
@@ -175,12 +175,19 @@ export class PostgresStore implements Store {
    */
   #write<T>(fn: (tx: pg.PoolClient, now: number) => Promise<T>, quiet: boolean | ((result: T) => boolean) = false): Promise<T> {
     const notify = typeof quiet === 'function' ? (result: T) => !quiet(result) : () => !quiet;
+    return this.#again(async () => {
+      const result = await this.#transaction(fn, { notify });
+      if (notify(result)) this.#waiters.notify();
+      return result;
+    });
+  }
+
+  /** `fn` as a store call, run again when it lost a deadlock or a serialization race (rolled back whole). */
+  #again<T>(fn: () => Promise<T>): Promise<T> {
     return this.#call(async () => {
       for (let attempt = 1; ; attempt++) {
         try {
-          const result = await this.#transaction(fn, { notify });
-          if (notify(result)) this.#waiters.notify();
-          return result;
+          return await fn();
         } catch (err) {
           if (!isRace(err) || attempt >= RETRIES) throw err;
         }
@@ -380,19 +387,11 @@ export class PostgresStore implements Store {
       seen.add(`${s.token}:${s.id}`);
       completes.push(s);
     }
-    const rows = await this.#call(async () => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await run<FastRow>(this.#pool, `SELECT * FROM ${this.#t.settleAndTake}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [
-            this.#clock ? this.#clock() : null, completes.map((c) => c.id), completes.map((c) => c.token), completes.map((c) => c.resultJson),
-            completes.map((c) => c.resultTtlMs), reserve?.workerId ?? null, reserve?.leaseMs ?? 0, reserve?.queues[0] ?? null, reserve?.limit ?? 0,
-            completes.length > 0 ? this.#channel : null, // as in jobsReserve: a reserve alone wakes nobody
-          ]);
-        } catch (err) {
-          if (!isRace(err) || attempt >= RETRIES) throw err;
-        }
-      }
-    });
+    const rows = await this.#again(() => run<FastRow>(this.#pool, `SELECT * FROM ${this.#t.settleAndTake}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [
+      this.#clock ? this.#clock() : null, completes.map((c) => c.id), completes.map((c) => c.token), completes.map((c) => c.resultJson),
+      completes.map((c) => c.resultTtlMs), reserve?.workerId ?? null, reserve?.leaseMs ?? 0, reserve?.queues[0] ?? null, reserve?.limit ?? 0,
+      completes.length > 0 ? this.#channel : null, // as in jobsReserve: a reserve alone wakes nobody
+    ]));
     if (rows.length > 0 && rows[0]!.id === null) return undefined;
     if (completes.length > 0) this.#waiters.notify();
     return {
@@ -612,7 +611,7 @@ export class PostgresStore implements Store {
 
   /**
    * Why `token` does not (or does) hold job `id`'s lease (a stale one is counted). With `hold`,
-   * the row is locked           so that the verdict holds until the transaction ends: a write the
+   * the row is locked FOR SHARE so that the verdict holds until the transaction ends: a write the
    * fence let through (a step) commits before another delivery can take the job, never after.
    */
   async #loss(tx: Tx, id: string, token: number, hold = false): Promise<WriteOutcome> {
