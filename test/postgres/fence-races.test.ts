@@ -3,7 +3,9 @@
  * INSERT is held up after its token check passed cannot be overtaken by a recovery and the next
  * delivery, which would be told "not recorded" and do the effect again. (Found by `conveyor
  * chaos` on a postgres:// store: a charge asked for twice.) The steps table is locked by hand to
- * hold the INSERT at exactly that point.
+ * hold the INSERT at exactly that point. And a pool acquire that waited behind another one's lock
+ * dates its lease from when it got the lock, not from when it began; and a reclaim that read an
+ * item as lapsed does not free it once its holder has renewed it.
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -57,6 +59,67 @@ describe('fence races (PostgreSQL)', () => {
       if (!(await early)) assert.equal(await takeOver(), true, 'delivery 2 takes the job once delivery 1\'s write is done');
       assert.deepEqual(seen, { ok: true, resultJson: '"ref-1"' }, 'delivery 2 replays the recorded step instead of doing the effect again');
       assert.deepEqual((await store.jobSteps(job.id)).map((s) => [s.name, s.resultJson, s.token]), [['charge', '"ref-1"', first!.token]]);
+    } finally {
+      await admin.query('ROLLBACK').catch(() => {});
+      await admin.end();
+      await watcher.end();
+      await store.close();
+    }
+  });
+
+  it('a pool acquire that waited for the pool\'s lock dates its lease from when it got it', async () => {
+    const store = await PostgresStore.open({ url: SHARED_POSTGRES_URL, schema, description: 'test' });
+    const admin = new pg.Client({ connectionString: SHARED_POSTGRES_URL });
+    const watcher = new pg.Client({ connectionString: SHARED_POSTGRES_URL });
+    await admin.connect();
+    await watcher.connect();
+    const dbNow = async () => (await watcher.query<{ t: number }>('SELECT (extract(epoch from clock_timestamp()) * 1000)::float8 AS t')).rows[0]!.t;
+    try {
+      await store.poolAdd({ pool: 'executors', items: ['e1'] });
+      // Another transaction holds the pool's lock (as a holder frozen mid-acquire would).
+      await admin.query('BEGIN');
+      await admin.query(`SELECT 1 FROM "${schema}".pools WHERE name = 'executors' FOR UPDATE`);
+      const acquiring = store.poolAcquire({ pool: 'executors', holder: 'h', ttlMs: 60_000 });
+      await waitFor('the acquire to wait for the pool\'s lock', async () => (await watcher.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`, [`%"${schema}".pools%`])).rows[0]!.n >= 1);
+      const waited = await dbNow();
+      await waitFor('the database\'s clock to move on', async () => (await dbNow()) > waited + 5);
+      const lockedAfter = await dbNow();
+      await admin.query('COMMIT');
+      const lease = await acquiring;
+      assert.ok(lease, 'the free item was acquired');
+      assert.ok(lease.expiresAt - 60_000 >= lockedAfter, `the lease starts at ${lease.expiresAt - 60_000}, before ${lockedAfter}, when the acquire was still waiting for the lock`);
+    } finally {
+      await admin.query('ROLLBACK').catch(() => {});
+      await admin.end();
+      await watcher.end();
+      await store.close();
+    }
+  });
+
+  it('a reclaim that read a lapsed item does not free it after its holder renewed it', async () => {
+    let now = Date.now();
+    const store = await PostgresStore.open({ url: SHARED_POSTGRES_URL, schema, clock: () => now, description: 'test' });
+    const admin = new pg.Client({ connectionString: SHARED_POSTGRES_URL });
+    const watcher = new pg.Client({ connectionString: SHARED_POSTGRES_URL });
+    await admin.connect();
+    await watcher.connect();
+    try {
+      await store.poolAdd({ pool: 'gpus', items: ['g1'] });
+      const first = await store.poolAcquire({ pool: 'gpus', holder: 'h1', ttlMs: 1000 });
+      now += 5_000; // h1's lease lapsed, not reclaimed yet
+      // Hold the pool's row so the reclaim stops after it read the lapsed item, before it frees it.
+      await admin.query('BEGIN');
+      await admin.query(`SELECT 1 FROM "${schema}".pools WHERE name = 'gpus' FOR UPDATE`);
+      const reclaiming = store.poolsReclaimExpired();
+      await waitFor('the reclaim to wait for the pool\'s lock', async () => (await watcher.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`, [`%"${schema}".pools%`])).rows[0]!.n >= 1);
+      // A lapsed lease not yet reclaimed still renews (as on every engine).
+      assert.equal(await store.poolRenew({ pool: 'gpus', item: 'g1', token: first!.token, ttlMs: 1000 }), now + 1000);
+      await admin.query('COMMIT');
+      assert.equal(await reclaiming, 0, 'nothing was reclaimed');
+      assert.deepEqual((await store.poolItems('gpus')).map((i) => [i.item, i.holder, i.token]), [['g1', 'h1', first!.token]]);
+      assert.equal(await store.poolAcquire({ pool: 'gpus', holder: 'h2', ttlMs: 1000 }), null, 'no second holder');
     } finally {
       await admin.query('ROLLBACK').catch(() => {});
       await admin.end();

@@ -16,12 +16,20 @@ async function next(tx: Tx, t: Tables, pool: string): Promise<number> {
   return row!.seq;
 }
 
-/** Free an item held with `token` (dropping it if it was removed meanwhile); false if not held so. */
-async function free(tx: Tx, t: Tables, pool: string, item: string, token: number): Promise<boolean> {
+/**
+ * Free an item held with `token` (dropping it if it was removed meanwhile); false if not held so.
+ * With `lapsedAt` (a reclaim), only if its lease is still lapsed then: a renewal that committed
+ * since the reclaim read the item (renew takes no pool lock) keeps it held.
+ */
+async function free(tx: Tx, t: Tables, pool: string, item: string, token: number, lapsedAt?: number): Promise<boolean> {
   const freed = await next(tx, t, pool);
-  const [row] = await run<{ removed: boolean }>(tx,
-    `UPDATE ${t.items} SET holder = NULL, token = NULL, expires_at = NULL, freed = $4 WHERE pool = $1 AND item = $2 AND token = $3 AND holder IS NOT NULL RETURNING removed`,
-    [pool, item, token, freed]);
+  const [row] = lapsedAt === undefined
+    ? await run<{ removed: boolean }>(tx,
+      `UPDATE ${t.items} SET holder = NULL, token = NULL, expires_at = NULL, freed = $4 WHERE pool = $1 AND item = $2 AND token = $3 AND holder IS NOT NULL RETURNING removed`,
+      [pool, item, token, freed])
+    : await run<{ removed: boolean }>(tx,
+      `UPDATE ${t.items} SET holder = NULL, token = NULL, expires_at = NULL, freed = $4 WHERE pool = $1 AND item = $2 AND token = $3 AND holder IS NOT NULL AND expires_at < $5 RETURNING removed`,
+      [pool, item, token, freed, lapsedAt]);
   if (!row) return false;
   if (row.removed) await run(tx, `DELETE FROM ${t.items} WHERE pool = $1 AND item = $2 AND holder IS NULL AND removed`, [pool, item]);
   return true;
@@ -54,13 +62,18 @@ export async function poolReclaim(tx: Tx, t: Tables, now: number, only?: string)
     ? await run<{ pool: string; item: string; token: number }>(tx, `SELECT pool, item, token FROM ${t.items} WHERE holder IS NOT NULL AND expires_at < $1 ORDER BY pool, item`, [now])
     : await run<{ pool: string; item: string; token: number }>(tx, `SELECT pool, item, token FROM ${t.items} WHERE pool = $2 AND holder IS NOT NULL AND expires_at < $1 ORDER BY item`, [now, only]);
   let reclaimed = 0;
-  for (const { pool, item, token } of lapsed) if (await free(tx, t, pool, item, token)) reclaimed++;
+  for (const { pool, item, token } of lapsed) if (await free(tx, t, pool, item, token, now)) reclaimed++;
   await count(tx, t, 'pool_items_reclaimed_total', reclaimed);
   return reclaimed;
 }
 
-export async function poolAcquire(tx: Tx, t: Tables, params: { pool: string; holder: string; ttlMs: number }, now: number): Promise<PoolLease | null> {
+/**
+ * `clock` is read once the pool's lock is held: an acquire that waited behind another (a holder
+ * frozen mid-transaction) must not date its lease, or decide what lapsed, by the time it began.
+ */
+export async function poolAcquire(tx: Tx, t: Tables, params: { pool: string; holder: string; ttlMs: number }, clock: (tx: Tx) => Promise<number>): Promise<PoolLease | null> {
   await run(tx, `SELECT 1 FROM ${t.pools} WHERE name = $1 FOR UPDATE`, [params.pool]);
+  const now = await clock(tx);
   await poolReclaim(tx, t, now, params.pool);
   const [first] = await run<{ item: string }>(tx, `SELECT item FROM ${t.items} WHERE pool = $1 AND holder IS NULL ORDER BY freed LIMIT 1`, [params.pool]);
   if (!first) return null;

@@ -786,7 +786,7 @@ export class PostgresStore implements Store {
   async poolAcquire(params: { pool: string; holder: string; ttlMs: number }): Promise<PoolLease | null> {
     checks.checkPoolAcquire(params);
     // Quiet: a waiter woken by another waiter's failed acquire would try again at once, forever.
-    return this.#write((tx, now) => parts.poolAcquire(tx, this.#t, params, now), true);
+    return this.#write((tx) => parts.poolAcquire(tx, this.#t, params, (locked) => this.#now(locked)), true);
   }
 
   async poolRenew(params: { pool: string; item: string; token: number; ttlMs: number }): Promise<number | null> {
