@@ -16,6 +16,28 @@ import { newJob } from '../conformance/harness.js';
 import { waitFor } from '../crash/processes.js';
 import { removeSchema, SHARED_POSTGRES_URL, uniqueSchema } from './servers.js';
 
+/**
+ * Two connections of the test's own: `admin` holds a lock in its transaction; `watcher`, outside
+ * it (a transaction sees one snapshot of pg_stat_activity throughout), counts the statements
+ * that wait for a lock and whose text contains `text`.
+ */
+async function lockSessions(): Promise<{ admin: pg.Client; watcher: pg.Client; waiting: (text: string) => Promise<number>; end: () => Promise<void> }> {
+  const admin = new pg.Client({ connectionString: SHARED_POSTGRES_URL });
+  const watcher = new pg.Client({ connectionString: SHARED_POSTGRES_URL });
+  await admin.connect();
+  await watcher.connect();
+  return {
+    admin, watcher,
+    waiting: async (text) => (await watcher.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`, [`%${text}%`])).rows[0]!.n,
+    async end() {
+      await admin.query('ROLLBACK').catch(() => {});
+      await admin.end();
+      await watcher.end();
+    },
+  };
+}
+
 describe('fence races (PostgreSQL)', () => {
   const schema = uniqueSchema();
   after(() => removeSchema(schema));
@@ -23,14 +45,9 @@ describe('fence races (PostgreSQL)', () => {
   it('a step write held up after its token check commits before the next delivery takes the job, which then replays it', async () => {
     let now = Date.now();
     const store = await PostgresStore.open({ url: SHARED_POSTGRES_URL, schema, clock: () => now, description: 'test' });
-    const admin = new pg.Client({ connectionString: SHARED_POSTGRES_URL });
-    // Outside admin's transaction, which would see one snapshot of pg_stat_activity throughout.
-    const watcher = new pg.Client({ connectionString: SHARED_POSTGRES_URL });
-    await admin.connect();
-    await watcher.connect();
+    const { admin, waiting: waitingOn, end } = await lockSessions();
     /** Statements of this schema waiting for a lock. */
-    const waiting = async () => (await watcher.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`, [`%"${schema}"%`])).rows[0]!.n;
+    const waiting = () => waitingOn(`"${schema}"`);
     try {
       const job = newJob();
       await store.jobsEnqueue([job]);
@@ -60,19 +77,14 @@ describe('fence races (PostgreSQL)', () => {
       assert.deepEqual(seen, { ok: true, resultJson: '"ref-1"' }, 'delivery 2 replays the recorded step instead of doing the effect again');
       assert.deepEqual((await store.jobSteps(job.id)).map((s) => [s.name, s.resultJson, s.token]), [['charge', '"ref-1"', first!.token]]);
     } finally {
-      await admin.query('ROLLBACK').catch(() => {});
-      await admin.end();
-      await watcher.end();
+      await end();
       await store.close();
     }
   });
 
   it('a pool acquire that waited for the pool\'s lock dates its lease from when it got it', async () => {
     const store = await PostgresStore.open({ url: SHARED_POSTGRES_URL, schema, description: 'test' });
-    const admin = new pg.Client({ connectionString: SHARED_POSTGRES_URL });
-    const watcher = new pg.Client({ connectionString: SHARED_POSTGRES_URL });
-    await admin.connect();
-    await watcher.connect();
+    const { admin, watcher, waiting, end } = await lockSessions();
     const dbNow = async () => (await watcher.query<{ t: number }>('SELECT (extract(epoch from clock_timestamp()) * 1000)::float8 AS t')).rows[0]!.t;
     try {
       await store.poolAdd({ pool: 'executors', items: ['e1'] });
@@ -80,8 +92,7 @@ describe('fence races (PostgreSQL)', () => {
       await admin.query('BEGIN');
       await admin.query(`SELECT 1 FROM "${schema}".pools WHERE name = 'executors' FOR UPDATE`);
       const acquiring = store.poolAcquire({ pool: 'executors', holder: 'h', ttlMs: 60_000 });
-      await waitFor('the acquire to wait for the pool\'s lock', async () => (await watcher.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`, [`%"${schema}".pools%`])).rows[0]!.n >= 1);
+      await waitFor('the acquire to wait for the pool\'s lock', async () => (await waiting(`"${schema}".pools`)) >= 1);
       const waited = await dbNow();
       await waitFor('the database\'s clock to move on', async () => (await dbNow()) > waited + 5);
       const lockedAfter = await dbNow();
@@ -90,9 +101,7 @@ describe('fence races (PostgreSQL)', () => {
       assert.ok(lease, 'the free item was acquired');
       assert.ok(lease.expiresAt - 60_000 >= lockedAfter, `the lease starts at ${lease.expiresAt - 60_000}, before ${lockedAfter}, when the acquire was still waiting for the lock`);
     } finally {
-      await admin.query('ROLLBACK').catch(() => {});
-      await admin.end();
-      await watcher.end();
+      await end();
       await store.close();
     }
   });
@@ -100,10 +109,7 @@ describe('fence races (PostgreSQL)', () => {
   it('a reclaim that read a lapsed item does not free it after its holder renewed it', async () => {
     let now = Date.now();
     const store = await PostgresStore.open({ url: SHARED_POSTGRES_URL, schema, clock: () => now, description: 'test' });
-    const admin = new pg.Client({ connectionString: SHARED_POSTGRES_URL });
-    const watcher = new pg.Client({ connectionString: SHARED_POSTGRES_URL });
-    await admin.connect();
-    await watcher.connect();
+    const { admin, waiting, end } = await lockSessions();
     try {
       await store.poolAdd({ pool: 'gpus', items: ['g1'] });
       const first = await store.poolAcquire({ pool: 'gpus', holder: 'h1', ttlMs: 1000 });
@@ -112,8 +118,7 @@ describe('fence races (PostgreSQL)', () => {
       await admin.query('BEGIN');
       await admin.query(`SELECT 1 FROM "${schema}".pools WHERE name = 'gpus' FOR UPDATE`);
       const reclaiming = store.poolsReclaimExpired();
-      await waitFor('the reclaim to wait for the pool\'s lock', async () => (await watcher.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`, [`%"${schema}".pools%`])).rows[0]!.n >= 1);
+      await waitFor('the reclaim to wait for the pool\'s lock', async () => (await waiting(`"${schema}".pools`)) >= 1);
       // A lapsed lease not yet reclaimed still renews (as on every engine).
       assert.equal(await store.poolRenew({ pool: 'gpus', item: 'g1', token: first!.token, ttlMs: 1000 }), now + 1000);
       await admin.query('COMMIT');
@@ -121,9 +126,7 @@ describe('fence races (PostgreSQL)', () => {
       assert.deepEqual((await store.poolItems('gpus')).map((i) => [i.item, i.holder, i.token]), [['g1', 'h1', first!.token]]);
       assert.equal(await store.poolAcquire({ pool: 'gpus', holder: 'h2', ttlMs: 1000 }), null, 'no second holder');
     } finally {
-      await admin.query('ROLLBACK').catch(() => {});
-      await admin.end();
-      await watcher.end();
+      await end();
       await store.close();
     }
   });
